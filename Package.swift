@@ -1,0 +1,42 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "swift-cqrs",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "CQRS", targets: ["CQRS"]),
+        .library(name: "CQRSSchema", targets: ["CQRSSchema"]),
+        .library(name: "CQRSSQLite", targets: ["CQRSSQLite"]),
+        .library(name: "CQRSTesting", targets: ["CQRSTesting"]),
+        .library(name: "Bank", targets: ["Bank"]),
+        .executable(name: "cqrs-bench", targets: ["CQRSBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .target(name: "CQRSSchema"),
+        .target(
+            name: "CQRS",
+            dependencies: ["CQRSSchema", .product(name: "Logging", package: "swift-log")]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
+        ),
+        .target(name: "CQRSSQLite", dependencies: ["CQRS", "CSQLite"]),
+        .target(name: "CQRSTesting", dependencies: ["CQRS"]),
+        .target(name: "Bank", dependencies: ["CQRS"], path: "examples/bank"),
+        .executableTarget(
+            name: "CQRSBench",
+            dependencies: ["CQRS", "CQRSSQLite", "Bank"],
+            path: "Benchmarks/CQRSBench"
+        ),
+        .testTarget(name: "CQRSTests", dependencies: ["CQRS", "CQRSTesting", "Bank"]),
+        .testTarget(name: "CQRSSQLiteTests", dependencies: ["CQRSSQLite", "CQRSTesting", "Bank"]),
+        .testTarget(name: "BankTests", dependencies: ["Bank", "CQRSTesting", "CQRSSQLite"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,67 @@
+import CQRSSchema
+
+/// A domain event: a fact that happened to one aggregate.
+public protocol DomainEvent: Codable, Sendable, Equatable {
+    /// A stable name for the event's kind, stored with each event (e.g. `"deposited"`).
+    var eventType: String { get }
+}
+
+/// The state of a consistency boundary, rebuilt by applying its events in order.
+///
+/// The aggregate value itself is what snapshots store, so it is `Codable`.
+public protocol Aggregate: Codable, Sendable {
+    /// The events this aggregate emits.
+    associatedtype Event: DomainEvent
+    /// The aggregate's type name, e.g. `"account"`: it names tools, routes and stored streams.
+    static var aggregateType: String { get }
+    /// The aggregate's id.
+    var id: String { get }
+    /// The initial state of the aggregate with this id, before any event.
+    init(id: String)
+    /// State fields a caller may sort the list of aggregates on (none by default).
+    static var sortableStateFields: [String] { get }
+    /// Applies one event. Throwing here means the stream cannot be replayed; the error reaches the caller.
+    mutating func apply(_ event: Event) throws
+}
+
+/// Decides which events a command produces.
+///
+/// A create command runs on the initial state of a new id; an update command on the loaded state.
+/// Throw a ``CqrsError`` (usually from a ``DomainErrorCode``) to refuse a command.
+public protocol CommandHandler: Aggregate {
+    /// The commands that create an aggregate (usually an enum).
+    associatedtype CreateCommand: Codable & Sendable
+    /// The commands that change an existing aggregate (usually an enum).
+    associatedtype UpdateCommand: Codable & Sendable
+    /// Services injected into the handlers (clients, policies); `Void` when none.
+    associatedtype Services: Sendable = Void
+
+    /// Decides the events of a create command.
+    func handleCreate(_ command: CreateCommand, services: Services, context: CommandContext) async throws -> [Event]
+    /// Decides the events of an update command.
+    func handleUpdate(_ command: UpdateCommand, services: Services, context: CommandContext) async throws -> [Event]
+}
+
+/// Chooses the id of the aggregate a create command makes.
+///
+/// The default is a UUID v4 from the context's id source. A deterministic generator turns an
+/// association into an aggregate: `GrantRight(user_42, right_7)` gets id `user_42_right_7`, and a
+/// second grant of the same pair is a 409 rather than a silent overwrite.
+public struct AggregateIdGenerator<A: CommandHandler>: Sendable {
+    private let make: @Sendable (A.CreateCommand, CommandContext) throws -> String
+
+    /// A generator from a closure; throw a ``CqrsError`` to reject a command that yields no valid id.
+    public init(_ make: @escaping @Sendable (A.CreateCommand, CommandContext) throws -> String) {
+        self.make = make
+    }
+
+    /// A random UUID v4 (lower case) from the context's id source.
+    public static var uuid: AggregateIdGenerator<A> {
+        AggregateIdGenerator { _, context in context.ids.next().uuidString.lowercased() }
+    }
+
+    /// The id for a command.
+    public func nextId(for command: A.CreateCommand, context: CommandContext) throws -> String {
+        try make(command, context)
+    }
+}

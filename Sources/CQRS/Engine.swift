@@ -1,0 +1,282 @@
+import CQRSSchema
+import Foundation
+import Logging
+
+/// Receives the events of every successful commit, after the commit, in registration order.
+public protocol Dispatcher<A>: Sendable {
+    /// The aggregate whose events this dispatcher receives.
+    associatedtype A: Aggregate
+    /// Handles the events one command committed. A thrown error goes to the engine's error handler
+    /// and does not fail the command (the events are already committed).
+    func dispatch(aggregateId: String, events: [EventEnvelope<A.Event>], context: CommandContext) async throws
+}
+
+/// The outcome of a command.
+public struct CommandResult<Event: Sendable>: Sendable {
+    /// The aggregate the command ran on.
+    public var aggregateId: String
+    /// The aggregate's version after the command.
+    public var version: Int
+    /// The global position of the command's last event (nil when it produced none).
+    public var globalPosition: Int64?
+    /// The events the command committed.
+    public var events: [EventEnvelope<Event>]
+    /// True when this is the stored result of an earlier command with the same idempotency key.
+    public var replayed: Bool
+
+    /// Creates a result.
+    public init(
+        aggregateId: String, version: Int, globalPosition: Int64?, events: [EventEnvelope<Event>], replayed: Bool
+    ) {
+        self.aggregateId = aggregateId
+        self.version = version
+        self.globalPosition = globalPosition
+        self.events = events
+        self.replayed = replayed
+    }
+}
+
+extension CommandResult: Equatable where Event: Equatable {}
+
+/// An aggregate as loaded: its state and version.
+public struct LoadedAggregate<A: Aggregate>: Sendable {
+    /// The state after every event.
+    public var state: A
+    /// The number of events applied (0: the aggregate does not exist).
+    public var version: Int
+
+    /// Creates a loaded aggregate.
+    public init(state: A, version: Int) {
+        self.state = state
+        self.version = version
+    }
+}
+
+/// One page of an aggregate's audit log.
+public struct AuditPage<Event: Sendable>: Sendable {
+    /// The events of the page, in version order.
+    public var events: [EventEnvelope<Event>]
+    /// The aggregate's total number of events.
+    public var total: Int
+    /// The number of events before this page.
+    public var offset: Int
+    /// The page size asked for.
+    public var limit: Int
+
+    /// Creates a page.
+    public init(events: [EventEnvelope<Event>], total: Int, offset: Int, limit: Int) {
+        self.events = events
+        self.total = total
+        self.offset = offset
+        self.limit = limit
+    }
+}
+
+extension AuditPage: Equatable where Event: Equatable {}
+
+/// Runs commands: load, decide, commit with optimistic concurrency, then dispatch.
+public struct CommandEngine<A: CommandHandler>: Sendable {
+    /// The store the engine reads and writes.
+    public let store: any EventStore
+    /// The services handed to the command handlers.
+    public let services: A.Services
+    /// When snapshots are written.
+    public let snapshotPolicy: SnapshotPolicy
+    /// How create commands get their aggregate id.
+    public let idGenerator: AggregateIdGenerator<A>
+    /// The dispatchers run after each commit, in order.
+    public private(set) var dispatchers: [any Dispatcher<A>]
+    private let errorHandler: @Sendable (CqrsError, CommandContext) -> Void
+    private let logger: Logger
+
+    /// Creates an engine.
+    /// - Parameter errorHandler: receives dispatcher failures (they never fail the command); by default they are logged.
+    public init(
+        store: any EventStore, services: A.Services, snapshotPolicy: SnapshotPolicy = .every(100),
+        idGenerator: AggregateIdGenerator<A> = .uuid, dispatchers: [any Dispatcher<A>] = [],
+        logger: Logger = Logger(label: "cqrs.engine"),
+        errorHandler: (@Sendable (CqrsError, CommandContext) -> Void)? = nil
+    ) {
+        self.store = store
+        self.services = services
+        self.snapshotPolicy = snapshotPolicy
+        self.idGenerator = idGenerator
+        self.dispatchers = dispatchers
+        self.logger = logger
+        self.errorHandler =
+            errorHandler ?? { [logger] error, context in
+                logger.error(
+                    "Dispatcher failed: \(error)", metadata: ["requestId": .string(context.requestId)])
+            }
+    }
+
+    /// Adds a dispatcher after the existing ones.
+    public mutating func addDispatcher(_ dispatcher: any Dispatcher<A>) {
+        dispatchers.append(dispatcher)
+    }
+
+    /// Runs a create command on a new aggregate.
+    ///
+    /// - Throws: `CqrsError`: the handler's domain errors, 409 `AGGREGATE_ALREADY_EXISTS` when the id is
+    ///   taken, 422 `IDEMPOTENCY_KEY_REUSED` when the key was used by another command.
+    public func create(
+        _ command: A.CreateCommand, context: CommandContext = CommandContext(), metadata: [String: String] = [:],
+        idempotencyKey: String? = nil
+    ) async throws -> CommandResult<A.Event> {
+        try await run(context: context) {
+            let claim = try idempotencyKey.map { IdempotencyClaim(key: $0, fingerprint: try fingerprint("create", command)) }
+            if let claim, let replay = try await replay(claim) { return replay }
+            let id = try idGenerator.nextId(for: command, context: context)
+            guard !id.isEmpty else { throw CqrsError.validation("The generated aggregate id is empty") }
+            guard try await store.streamVersion(aggregateType: A.aggregateType, id: id) == 0 else { throw CqrsError.aggregateAlreadyExists(A.aggregateType, id: id) }
+            let initial = A(id: id)
+            let events = try await initial.handleCreate(command, services: services, context: context)
+            return try await commit(
+                events, on: initial, version: 0, id: id, claim: claim, context: context, metadata: metadata)
+        }
+    }
+
+    /// Runs an update command on an existing aggregate.
+    ///
+    /// - Parameter expectedVersion: when given, the command fails with 409 unless the aggregate is at this version.
+    /// - Throws: `CqrsError`: the handler's domain errors, 404 when the aggregate does not exist, 409
+    ///   `CONCURRENCY_ERROR` on a version conflict, 422 `IDEMPOTENCY_KEY_REUSED`.
+    public func update(
+        id: String, _ command: A.UpdateCommand, context: CommandContext = CommandContext(),
+        metadata: [String: String] = [:], expectedVersion: Int? = nil, idempotencyKey: String? = nil
+    ) async throws -> CommandResult<A.Event> {
+        try await run(context: context) {
+            let claim = try idempotencyKey.map {
+                IdempotencyClaim(key: $0, fingerprint: try fingerprint("update:\(id)", command))
+            }
+            if let claim, let replay = try await replay(claim) { return replay }
+            guard let loaded = try await load(id: id) else {
+                throw CqrsError.aggregateNotFound(A.aggregateType, id: id)
+            }
+            if let expectedVersion, expectedVersion != loaded.version {
+                throw CqrsError.concurrency(id: id, expectedVersion: expectedVersion, currentVersion: loaded.version)
+            }
+            let events = try await loaded.state.handleUpdate(command, services: services, context: context)
+            return try await commit(
+                events, on: loaded.state, version: loaded.version, id: id, claim: claim, context: context,
+                metadata: metadata)
+        }
+    }
+
+    /// Loads an aggregate: the latest snapshot plus the events after it. A snapshot that no longer
+    /// decodes is logged and ignored (full replay). Returns nil when the aggregate does not exist.
+    public func load(id: String) async throws -> LoadedAggregate<A>? {
+        let useSnapshot = snapshotPolicy != .never
+        var slice = try await store.loadStream(A.self, id: id, useSnapshot: useSnapshot)
+        guard slice.version > 0 else { return nil }
+        var state = A(id: id)
+        if let snapshot = slice.snapshot {
+            do {
+                state = try CQRSJSON.decode(A.self, from: snapshot.state)
+            } catch {
+                logger.warning(
+                    "Snapshot of \(A.aggregateType) '\(id)' at version \(snapshot.version) no longer decodes; replaying all events",
+                    metadata: ["error": "\(error)"])
+                slice = try await store.loadStream(A.self, id: id, useSnapshot: false)
+            }
+        }
+        for envelope in slice.events {
+            try state.apply(envelope.payload)
+        }
+        return LoadedAggregate(state: state, version: slice.version)
+    }
+
+    /// One page of an aggregate's events.
+    /// - Throws: 404 when the aggregate does not exist; 400 on a bad offset or limit.
+    public func auditLog(id: String, offset: Int = 0, limit: Int = 20) async throws -> AuditPage<A.Event> {
+        guard offset >= 0 else { throw CqrsError.validation("offset must be 0 or more", details: ["offset": .int(offset)]) }
+        guard (1...1000).contains(limit) else {
+            throw CqrsError.validation("limit must be between 1 and 1000", details: ["limit": .int(limit)])
+        }
+        let slice = try await store.loadEvents(A.self, id: id, afterVersion: offset, limit: limit)
+        let total = try await store.streamVersion(aggregateType: A.aggregateType, id: id)
+        guard total > 0 else { throw CqrsError.aggregateNotFound(A.aggregateType, id: id) }
+        return AuditPage(events: slice, total: total, offset: offset, limit: limit)
+    }
+
+    // MARK: - Internals
+
+    private func run(
+        context: CommandContext, _ body: () async throws -> CommandResult<A.Event>
+    ) async throws -> CommandResult<A.Event> {
+        do {
+            return try await body()
+        } catch {
+            let cqrs = CqrsError.wrapping(error)
+            if cqrs.status >= 500 {
+                logger.error("Command failed: \(error)", metadata: ["requestId": .string(context.requestId)])
+            } else {
+                logger.debug("Command refused: \(cqrs)", metadata: ["requestId": .string(context.requestId)])
+            }
+            throw cqrs.with(requestId: context.requestId)
+        }
+    }
+
+    private func commit(
+        _ events: [A.Event], on state: A, version: Int, id: String, claim: IdempotencyClaim?,
+        context: CommandContext, metadata: [String: String]
+    ) async throws -> CommandResult<A.Event> {
+        guard !events.isEmpty else {
+            return CommandResult(aggregateId: id, version: version, globalPosition: nil, events: [], replayed: false)
+        }
+        var next = state
+        for event in events { try next.apply(event) }
+        let pending = PendingCommit<A>(
+            aggregateId: id, expectedVersion: version,
+            events: events.map { PendingEvent(eventId: context.ids.next(), payload: $0) },
+            metadata: context.eventMetadata(extra: metadata),
+            occurredAt: context.clock.now().truncatedToMilliseconds,
+            snapshot: snapshotPolicy.shouldSnapshot(from: version, to: version + events.count) ? next : nil,
+            idempotency: claim)
+        switch try await store.commit(pending) {
+        case .duplicate(let record):
+            // A concurrent command with the same key won the race.
+            return try await result(of: record, claim: claim)
+        case .committed(let envelopes):
+            await dispatch(id: id, envelopes: envelopes, context: context)
+            return CommandResult(
+                aggregateId: id, version: envelopes.last?.version ?? version,
+                globalPosition: envelopes.last?.globalPosition, events: envelopes, replayed: false)
+        }
+    }
+
+    private func dispatch(id: String, envelopes: [EventEnvelope<A.Event>], context: CommandContext) async {
+        for dispatcher in dispatchers {
+            do {
+                try await dispatcher.dispatch(aggregateId: id, events: envelopes, context: context)
+            } catch {
+                errorHandler(CqrsError.wrapping(error), context)
+            }
+        }
+    }
+
+    private func replay(_ claim: IdempotencyClaim) async throws -> CommandResult<A.Event>? {
+        guard let record = try await store.idempotencyRecord(aggregateType: A.aggregateType, key: claim.key) else {
+            return nil
+        }
+        return try await result(of: record, claim: claim)
+    }
+
+    private func result(of record: IdempotencyRecord, claim: IdempotencyClaim?) async throws -> CommandResult<A.Event> {
+        if let claim, claim.fingerprint != record.fingerprint {
+            throw InfrastructureError.idempotencyKeyReused.error(
+                "Idempotency key '\(record.key)' was already used by a different command",
+                details: ["idempotencyKey": .string(record.key), "aggregateId": .string(record.aggregateId)])
+        }
+        let events = try await store.loadEvents(
+            A.self, id: record.aggregateId, afterVersion: record.firstVersion - 1,
+            limit: record.version - record.firstVersion + 1)
+        return CommandResult(
+            aggregateId: record.aggregateId, version: record.version, globalPosition: record.globalPosition,
+            events: events, replayed: true)
+    }
+
+    private func fingerprint(_ kind: String, _ command: some Encodable) throws -> String {
+        "\(kind):" + String(decoding: try CQRSJSON.encode(command), as: UTF8.self)
+    }
+}

@@ -1,0 +1,543 @@
+import CQRS
+import CQRSSchema
+import Foundation
+
+/// What a backend provides to run the conformance suite: fresh, empty stores.
+public protocol ConformanceBackend: Sendable {
+    /// A new, empty event store.
+    func makeEventStore() async throws -> any EventStore
+    /// A new, empty read storage for a model type.
+    func makeReadStorage<M: ReadModel>(_ type: M.Type) async throws -> any ReadStorage<M>
+}
+
+/// The backend conformance suite: every store must pass every check. A backend's test target runs
+/// each check as its own test:
+/// ```swift
+/// @Test(arguments: ConformanceCheck.allCases)
+/// func conformance(_ check: ConformanceCheck) async throws {
+///     try await ConformanceSuite(backend: MyBackend()).run(check)
+/// }
+/// ```
+public enum ConformanceCheck: String, CaseIterable, Sendable, CustomStringConvertible {
+    case appendAndLoad, existenceRules, zeroEventCommand, expectedVersion, domainErrors
+    case concurrentWritersOneAggregate, concurrentCommitsSameVersion, racingCreates
+    case idempotentUpdate, idempotentCreate, idempotencyKeyReuse, concurrentIdempotentCommands
+    case snapshotPolicies, undecodableSnapshot, globalLogOrder, globalLogNoSkipUnderConcurrency
+    case auditPaging, readStorageCrud, readStorageFilters, readStorageSortAndPaging, readStorageChildren
+    case projections
+
+    public var description: String { rawValue }
+}
+
+/// Runs ``ConformanceCheck``s against a backend.
+public struct ConformanceSuite: Sendable {
+    let backend: any ConformanceBackend
+
+    /// A suite for `backend`.
+    public init(backend: any ConformanceBackend) {
+        self.backend = backend
+    }
+
+    /// Runs one check; throws an ``ExpectationFailure`` describing the first difference.
+    public func run(_ check: ConformanceCheck) async throws {
+        switch check {
+        case .appendAndLoad: try await appendAndLoad()
+        case .existenceRules: try await existenceRules()
+        case .zeroEventCommand: try await zeroEventCommand()
+        case .expectedVersion: try await expectedVersion()
+        case .domainErrors: try await domainErrors()
+        case .concurrentWritersOneAggregate: try await concurrentWritersOneAggregate()
+        case .concurrentCommitsSameVersion: try await concurrentCommitsSameVersion()
+        case .racingCreates: try await racingCreates()
+        case .idempotentUpdate: try await idempotentUpdate()
+        case .idempotentCreate: try await idempotentCreate()
+        case .idempotencyKeyReuse: try await idempotencyKeyReuse()
+        case .concurrentIdempotentCommands: try await concurrentIdempotentCommands()
+        case .snapshotPolicies: try await snapshotPolicies()
+        case .undecodableSnapshot: try await undecodableSnapshot()
+        case .globalLogOrder: try await globalLogOrder()
+        case .globalLogNoSkipUnderConcurrency: try await globalLogNoSkip()
+        case .auditPaging: try await auditPaging()
+        case .readStorageCrud: try await readStorageCrud()
+        case .readStorageFilters: try await readStorageFilters()
+        case .readStorageSortAndPaging: try await readStorageSortAndPaging()
+        case .readStorageChildren: try await readStorageChildren()
+        case .projections: try await projections()
+        }
+    }
+
+    // MARK: - Helpers
+
+    private typealias Engine = CommandEngine<ConformanceCounter>
+
+    private func engine(_ store: any EventStore, policy: SnapshotPolicy = .every(100)) -> Engine {
+        Engine(store: store, services: (), snapshotPolicy: policy, idGenerator: ConformanceCounter.idGenerator)
+    }
+
+    private func expect(
+        _ condition: Bool, _ message: @autoclosure () -> String, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        if !condition { throw ExpectationFailure(message(), file: file, line: line) }
+    }
+
+    @discardableResult
+    private func expectError<T>(
+        _ code: String, status: Int? = nil, file: StaticString = #filePath, line: UInt = #line,
+        _ body: () async throws -> T
+    ) async throws -> CqrsError {
+        do {
+            let value = try await body()
+            throw ExpectationFailure("Expected error \(code), got \(value)", file: file, line: line)
+        } catch let error as CqrsError {
+            try expect(error.code == code, "Expected error \(code), got \(error)", file: file, line: line)
+            if let status { try expect(error.status == status, "Expected status \(status), got \(error.status)", file: file, line: line) }
+            return error
+        }
+    }
+
+    private func start(_ engine: Engine, _ id: String, value: Int = 0) async throws {
+        _ = try await engine.create(.start(id: id, value: value))
+    }
+
+    // MARK: - Event store checks
+
+    private func appendAndLoad() async throws {
+        let store = try await backend.makeEventStore()
+        let moment = Date(timeIntervalSince1970: 1_790_000_000.123_456)
+        let context = CommandContext(
+            currentUser: "ada", requestId: "req-1", correlationId: "corr-1", metadata: ["tenant": "acme", "n": 3],
+            clock: .fixed(moment), ids: .sequential())
+        let engine = engine(store)
+        let created = try await engine.create(.start(id: "c1", value: 5), context: context, metadata: ["source": "test"])
+        try expect(created.aggregateId == "c1" && created.version == 1, "create result \(created)")
+        let updated = try await engine.update(id: "c1", .addMany(count: 3), context: context)
+        try expect(updated.version == 4 && updated.events.map(\.version) == [2, 3, 4], "update result \(updated)")
+        try expect(updated.globalPosition == updated.events.last?.globalPosition, "global position of the result")
+        let loaded = try await engine.load(id: "c1")
+        try expect(loaded?.version == 4 && loaded?.state.value == 8, "loaded \(String(describing: loaded))")
+        let events = try await store.loadEvents(ConformanceCounter.self, id: "c1", afterVersion: 0, limit: nil)
+        try expect(events.map(\.version) == [1, 2, 3, 4], "versions \(events.map(\.version))")
+        try expect(events == created.events + updated.events, "stored envelopes equal the committed ones")
+        let first = events[0]
+        try expect(first.aggregateType == "conformance_counter" && first.aggregateId == "c1", "identity of \(first)")
+        try expect(first.eventType == "added" && first.payload == .added(5), "payload of \(first)")
+        try expect(first.occurredAt == moment.truncatedToMilliseconds, "occurredAt \(first.occurredAt) keeps milliseconds")
+        try expect(first.metadata["userId"] == "ada", "userId in \(first.metadata)")
+        try expect(first.metadata["requestId"] == "req-1", "requestId in \(first.metadata)")
+        try expect(first.metadata["correlationId"] == "corr-1", "correlationId in \(first.metadata)")
+        try expect(first.metadata["causationId"] == "req-1", "causationId in \(first.metadata)")
+        try expect(first.metadata["source"] == "test", "caller entry in \(first.metadata)")
+        try expect(first.metadata["tenant"] == "acme" && first.metadata["n"] == "3", "bag entries in \(first.metadata)")
+        try expect(Set(events.map(\.eventId)).count == 4, "event ids are unique")
+        let page = try await store.loadEvents(ConformanceCounter.self, id: "c1", afterVersion: 1, limit: 2)
+        try expect(page.map(\.version) == [2, 3], "paged load \(page.map(\.version))")
+        let missing = try await store.loadStream(ConformanceCounter.self, id: "nope", useSnapshot: true)
+        try expect(missing.version == 0 && missing.events.isEmpty, "missing stream is empty")
+        try expect(try await store.streamVersion(aggregateType: "conformance_counter", id: "c1") == 4, "streamVersion")
+    }
+
+    private func existenceRules() async throws {
+        let store = try await backend.makeEventStore()
+        let engine = engine(store)
+        try await expectError("INFRASTRUCTURE_AGGREGATE_NOT_FOUND", status: 404) {
+            try await engine.update(id: "ghost", .add(1))
+        }
+        try await start(engine, "e1")
+        try await expectError("INFRASTRUCTURE_AGGREGATE_ALREADY_EXISTS", status: 409) {
+            try await engine.create(.start(id: "e1", value: 1))
+        }
+        // The journal decides existence, even with no snapshot at all.
+        let noSnapshots = self.engine(store, policy: .never)
+        try await expectError("INFRASTRUCTURE_AGGREGATE_ALREADY_EXISTS", status: 409) {
+            try await noSnapshots.create(.start(id: "e1", value: 1))
+        }
+        try expect(try await store.streamVersion(aggregateType: "conformance_counter", id: "e1") == 1, "nothing appended")
+    }
+
+    private func zeroEventCommand() async throws {
+        let store = try await backend.makeEventStore()
+        let engine = engine(store)
+        try await start(engine, "z1")
+        let result = try await engine.update(id: "z1", .nothing)
+        try expect(result.version == 1 && result.events.isEmpty && result.globalPosition == nil, "zero-event result \(result)")
+        try expect(try await store.readAll(after: 0, limit: 100).count == 1, "nothing appended")
+    }
+
+    private func expectedVersion() async throws {
+        let store = try await backend.makeEventStore()
+        let engine = engine(store)
+        try await start(engine, "v1")
+        _ = try await engine.update(id: "v1", .add(1), expectedVersion: 1)
+        let error = try await expectError("INFRASTRUCTURE_CONCURRENCY_ERROR", status: 409) {
+            try await engine.update(id: "v1", .add(1), expectedVersion: 1)
+        }
+        try expect(error.details?["currentVersion"] == .int(2), "details carry the current version: \(error)")
+        try expect(error.details?["expectedVersion"] == .int(1), "details carry the expected version: \(error)")
+    }
+
+    private func domainErrors() async throws {
+        let store = try await backend.makeEventStore()
+        let engine = engine(store)
+        try await start(engine, "d1")
+        let context = CommandContext(requestId: "req-refuse")
+        let error = try await expectError("CONFORMANCE_REFUSED", status: 400) {
+            try await engine.update(id: "d1", .refuse, context: context)
+        }
+        try expect(error.internalCode == 99001 && error.requestId == "req-refuse", "error keeps code and request id: \(error)")
+        try expect(try await store.streamVersion(aggregateType: "conformance_counter", id: "d1") == 1, "nothing appended")
+    }
+
+    private func concurrentWritersOneAggregate() async throws {
+        let store = try await backend.makeEventStore()
+        let engine = engine(store)
+        try await start(engine, "w1")
+        let outcomes = await withTaskGroup(of: Result<Int, CqrsError>.self) { group in
+            for _ in 0..<32 {
+                group.addTask {
+                    do { return .success(try await engine.update(id: "w1", .add(1)).version) }
+                    catch { return .failure(CqrsError.wrapping(error)) }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        var versions: [Int] = []
+        for outcome in outcomes {
+            switch outcome {
+            case .success(let version): versions.append(version)
+            case .failure(let error):
+                try expect(error.code == "INFRASTRUCTURE_CONCURRENCY_ERROR" && error.status == 409, "a losing writer got \(error)")
+            }
+        }
+        try expect(!versions.isEmpty, "at least one writer wins")
+        try expect(Set(versions).count == versions.count, "no version given twice: \(versions.sorted())")
+        let events = try await store.loadEvents(ConformanceCounter.self, id: "w1", afterVersion: 0, limit: nil)
+        try expect(events.map(\.version) == Array(1...(versions.count + 1)), "every version exactly once: \(events.map(\.version))")
+        try expect(Set(versions) == Set(2...(versions.count + 1)), "the winners hold versions 2…\(versions.count + 1)")
+    }
+
+    private func concurrentCommitsSameVersion() async throws {
+        let store = try await backend.makeEventStore()
+        try await start(engine(store), "s1")
+        let outcomes = await withTaskGroup(of: Result<Int, CqrsError>.self) { group in
+            for n in 0..<32 {
+                group.addTask {
+                    let commit = PendingCommit<ConformanceCounter>(
+                        aggregateId: "s1", expectedVersion: 1,
+                        events: [PendingEvent(eventId: UUID(), payload: .added(n))], metadata: [:],
+                        occurredAt: Date().truncatedToMilliseconds, snapshot: nil, idempotency: nil)
+                    do {
+                        guard case .committed(let envelopes) = try await store.commit(commit) else { return .success(-1) }
+                        return .success(envelopes[0].version)
+                    } catch { return .failure(CqrsError.wrapping(error)) }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let winners = outcomes.compactMap { try? $0.get() }
+        try expect(winners == [2], "exactly one commit at version 1 wins, got \(winners)")
+        for case .failure(let error) in outcomes {
+            try expect(error.code == "INFRASTRUCTURE_CONCURRENCY_ERROR" && error.status == 409, "a loser got \(error)")
+        }
+    }
+
+    private func racingCreates() async throws {
+        let store = try await backend.makeEventStore()
+        let engine = engine(store)
+        let outcomes = await withTaskGroup(of: Result<Int, CqrsError>.self) { group in
+            for n in 0..<16 {
+                group.addTask {
+                    do { return .success(try await engine.create(.start(id: "r1", value: n)).version) }
+                    catch { return .failure(CqrsError.wrapping(error)) }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        try expect(outcomes.compactMap { try? $0.get() } == [1], "exactly one create wins")
+        for case .failure(let error) in outcomes {
+            try expect(error.code == "INFRASTRUCTURE_AGGREGATE_ALREADY_EXISTS" && error.status == 409, "a loser got \(error)")
+        }
+        try expect(try await store.streamVersion(aggregateType: "conformance_counter", id: "r1") == 1, "one event")
+    }
+
+    private func idempotentUpdate() async throws {
+        let store = try await backend.makeEventStore()
+        let engine = engine(store)
+        try await start(engine, "i1")
+        let first = try await engine.update(id: "i1", .addMany(count: 2), idempotencyKey: "k-1")
+        let again = try await engine.update(id: "i1", .addMany(count: 2), idempotencyKey: "k-1")
+        try expect(!first.replayed && again.replayed, "the retry is a replay")
+        try expect(again.version == first.version && again.globalPosition == first.globalPosition, "same result")
+        try expect(again.events == first.events, "same envelopes")
+        try expect(try await store.streamVersion(aggregateType: "conformance_counter", id: "i1") == 3, "nothing appended twice")
+    }
+
+    private func idempotentCreate() async throws {
+        let store = try await backend.makeEventStore()
+        let engine = Engine(store: store, services: (), idGenerator: .uuid)
+        let first = try await engine.create(.start(id: "ignored", value: 1), idempotencyKey: "create-1")
+        let again = try await engine.create(.start(id: "ignored", value: 1), idempotencyKey: "create-1")
+        try expect(again.aggregateId == first.aggregateId && again.replayed, "the retry returns the first id")
+        try expect(try await store.readAll(after: 0, limit: 100).count == 1, "one aggregate created")
+    }
+
+    private func idempotencyKeyReuse() async throws {
+        let store = try await backend.makeEventStore()
+        let engine = engine(store)
+        try await start(engine, "i2")
+        _ = try await engine.update(id: "i2", .add(1), idempotencyKey: "k-2")
+        try await expectError("INFRASTRUCTURE_IDEMPOTENCY_KEY_REUSED", status: 422) {
+            try await engine.update(id: "i2", .add(2), idempotencyKey: "k-2")
+        }
+        try await expectError("INFRASTRUCTURE_IDEMPOTENCY_KEY_REUSED", status: 422) {
+            try await engine.create(.start(id: "i3", value: 1), idempotencyKey: "k-2")
+        }
+        try expect(try await store.streamVersion(aggregateType: "conformance_counter", id: "i2") == 2, "nothing appended")
+    }
+
+    private func concurrentIdempotentCommands() async throws {
+        let store = try await backend.makeEventStore()
+        let engine = engine(store)
+        try await start(engine, "i4")
+        let results = await withTaskGroup(of: Result<Int, CqrsError>.self) { group in
+            for _ in 0..<16 {
+                group.addTask {
+                    do { return .success(try await engine.update(id: "i4", .add(1), idempotencyKey: "k-4").version) }
+                    catch { return .failure(CqrsError.wrapping(error)) }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        for case .failure(let error) in results {
+            try expect(error.code == "INFRASTRUCTURE_CONCURRENCY_ERROR", "a racing retry got \(error)")
+        }
+        try expect(Set(results.compactMap { try? $0.get() }) == [2], "every success reports version 2")
+        try expect(try await store.streamVersion(aggregateType: "conformance_counter", id: "i4") == 2, "one append in all")
+    }
+
+    private func snapshotPolicies() async throws {
+        for (policy, expected) in [(SnapshotPolicy.everyCommit, 7), (.every(4), 5), (.never, nil)] as [(SnapshotPolicy, Int?)] {
+            let store = try await backend.makeEventStore()
+            let engine = engine(store, policy: policy)
+            try await start(engine, "p1", value: 1)
+            for _ in 0..<3 { _ = try await engine.update(id: "p1", .addMany(count: 2)) }
+            let slice = try await store.loadStream(ConformanceCounter.self, id: "p1", useSnapshot: true)
+            try expect(slice.snapshot?.version == expected, "\(policy): snapshot at \(String(describing: slice.snapshot?.version)), expected \(String(describing: expected))")
+            try expect(slice.version == 7 && slice.events.count == 7 - (expected ?? 0), "\(policy): events after the snapshot")
+            let loaded = try await engine.load(id: "p1")
+            try expect(loaded?.state.value == 7 && loaded?.version == 7, "\(policy): loaded \(String(describing: loaded))")
+        }
+    }
+
+    private func undecodableSnapshot() async throws {
+        let store = try await backend.makeEventStore()
+        let engine = engine(store, policy: .everyCommit)
+        try await start(engine, "b1", value: 2)
+        _ = try await engine.update(id: "b1", .note("hello"))
+        let newShape = CommandEngine<ConformanceCounterV2>(store: store, services: (), snapshotPolicy: .everyCommit)
+        let loaded = try await newShape.load(id: "b1")
+        try expect(loaded?.version == 2 && loaded?.state.value == 2 && loaded?.state.notes == ["hello"], "full replay: \(String(describing: loaded))")
+        try expect(loaded?.state.label == "v2", "the new field comes from init(id:)")
+    }
+
+    private func globalLogOrder() async throws {
+        let store = try await backend.makeEventStore()
+        let engine = engine(store)
+        try await start(engine, "g1")
+        try await start(engine, "g2")
+        _ = try await engine.update(id: "g1", .note("a"))
+        _ = try await engine.update(id: "g2", .addMany(count: 2))
+        let all = try await store.readAll(after: 0, limit: 100)
+        try expect(all.map(\.globalPosition) == all.map(\.globalPosition).sorted() && Set(all.map(\.globalPosition)).count == 5, "positions increase: \(all.map(\.globalPosition))")
+        try expect(all.map(\.aggregateId) == ["g1", "g2", "g1", "g2", "g2"], "commit order: \(all.map(\.aggregateId))")
+        try expect(all[2].payload == ["noted": ["_0": "a"]] && all[2].eventType == "noted", "JSON payload \(all[2].payload)")
+        let tail = try await store.readAll(after: all[1].globalPosition, limit: 2)
+        try expect(tail.map(\.globalPosition) == [all[2].globalPosition, all[3].globalPosition], "read after a position")
+    }
+
+    private func globalLogNoSkip() async throws {
+        let store = try await backend.makeEventStore()
+        let engine = engine(store)
+        let writers = 8, commitsPerWriter = 25
+        for w in 0..<writers { try await start(engine, "n\(w)") }
+        let seen = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for w in 0..<writers {
+                group.addTask {
+                    for _ in 0..<commitsPerWriter { _ = try await engine.update(id: "n\(w)", .add(1)) }
+                    return []
+                }
+            }
+            group.addTask {
+                var positions: [Int64] = []
+                var cursor: Int64 = 0
+                let deadline = Date().addingTimeInterval(60)
+                while positions.count < writers * (commitsPerWriter + 1), Date() < deadline {
+                    let batch = try await store.readAll(after: cursor, limit: 7)
+                    positions += batch.map(\.globalPosition)
+                    cursor = batch.last?.globalPosition ?? cursor
+                    if batch.isEmpty { await Task.yield() }
+                }
+                return positions
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        let all = try await store.readAll(after: 0, limit: 10_000).map(\.globalPosition)
+        try expect(all.count == writers * (commitsPerWriter + 1), "every event is in the log")
+        try expect(seen == all, "a tailing reader saw every position once and in order (saw \(seen.count) of \(all.count))")
+    }
+
+    private func auditPaging() async throws {
+        let store = try await backend.makeEventStore()
+        let engine = engine(store)
+        try await start(engine, "a1")
+        _ = try await engine.update(id: "a1", .addMany(count: 24))
+        let first = try await engine.auditLog(id: "a1", offset: 0, limit: 10)
+        try expect(first.events.map(\.version) == Array(1...10) && first.total == 25, "first page")
+        let last = try await engine.auditLog(id: "a1", offset: 20, limit: 10)
+        try expect(last.events.map(\.version) == Array(21...25) && last.total == 25, "last page")
+        let beyond = try await engine.auditLog(id: "a1", offset: 30, limit: 10)
+        try expect(beyond.events.isEmpty && beyond.total == 25, "beyond the end")
+        try await expectError("INFRASTRUCTURE_VALIDATION_FAILED", status: 400) { try await engine.auditLog(id: "a1", limit: 0) }
+        try await expectError("INFRASTRUCTURE_VALIDATION_FAILED", status: 400) { try await engine.auditLog(id: "a1", offset: -1) }
+        try await expectError("INFRASTRUCTURE_AGGREGATE_NOT_FOUND", status: 404) { try await engine.auditLog(id: "none") }
+    }
+
+    // MARK: - Read storage checks
+
+    private static let documents: [ConformanceDocument] = [
+        .init(id: "d01", name: "alpha", count: 5, score: 1.5, active: true, city: "Paris"),
+        .init(id: "d02", name: "bravo", count: 10, score: nil, active: false, city: "Lyon"),
+        .init(id: "d03", name: "charlie", count: 9, score: -2, active: true, city: "Paris"),
+        .init(id: "d04", name: "delta", count: 100, score: 0.25, active: false, city: "Nice"),
+        .init(id: "d05", name: "Echo", count: -3, score: 10, active: true, city: "Lyon"),
+        .init(id: "d06", name: "échelle", count: 0, score: 3, active: true, city: "Zürich"),
+    ]
+
+    private func filledStorage() async throws -> any ReadStorage<ConformanceDocument> {
+        let storage = try await backend.makeReadStorage(ConformanceDocument.self)
+        for document in Self.documents.reversed() { try await storage.upsert(document) }
+        return storage
+    }
+
+    private func readStorageCrud() async throws {
+        let storage = try await filledStorage()
+        try expect(try await storage.find(id: "d03", parentId: nil) == Self.documents[2], "find")
+        try expect(try await storage.find(id: "zz", parentId: nil) == nil, "find missing")
+        var changed = Self.documents[2]
+        changed.count = 42
+        try await storage.upsert(changed)
+        try expect(try await storage.find(id: "d03", parentId: nil)?.count == 42, "upsert replaces")
+        try await storage.delete(id: "d03", parentId: nil)
+        try await storage.delete(id: "d03", parentId: nil)
+        try expect(try await storage.find(id: "d03", parentId: nil) == nil, "delete")
+        try expect(try await storage.query(ReadQuery(), parentId: nil).total == 5, "count after delete")
+        try await expectError("INFRASTRUCTURE_VALIDATION_FAILED", status: 400) { try await storage.find(id: "d01", parentId: "p") }
+    }
+
+    private func ids(_ storage: any ReadStorage<ConformanceDocument>, _ filter: Filter?, sort: [SortKey] = []) async throws -> [String] {
+        try await storage.query(ReadQuery(filter: filter, sort: sort, limit: 1000), parentId: nil).items.map(\.id)
+    }
+
+    private func readStorageFilters() async throws {
+        let storage = try await filledStorage()
+        let cases: [(Filter, [String])] = [
+            (.compare(field: "count", op: .eq, value: 10), ["d02"]),
+            (.compare(field: "count", op: .eq, value: 10.0), ["d02"]),
+            (.compare(field: "count", op: .gt, value: 9), ["d02", "d04"]),
+            (.compare(field: "count", op: .gte, value: 9), ["d02", "d03", "d04"]),
+            (.compare(field: "count", op: .lt, value: 0), ["d05"]),
+            (.compare(field: "count", op: .lte, value: 0), ["d05", "d06"]),
+            (.compare(field: "count", op: .ne, value: 5), ["d02", "d03", "d04", "d05", "d06"]),
+            (.compare(field: "score", op: .gt, value: 1), ["d01", "d05", "d06"]),
+            (.compare(field: "score", op: .lt, value: 0.5), ["d03", "d04"]),
+            (.compare(field: "score", op: .eq, value: .null), ["d02"]),
+            (.compare(field: "active", op: .eq, value: true), ["d01", "d03", "d05", "d06"]),
+            (.compare(field: "active", op: .eq, value: false), ["d02", "d04"]),
+            (.compare(field: "active", op: .eq, value: 1), []),
+            (.compare(field: "count", op: .eq, value: "10"), []),
+            (.compare(field: "count", op: .gt, value: "1"), []),
+            (.compare(field: "name", op: .gt, value: "charlie"), ["d04", "d06"]),
+            (.compare(field: "name", op: .lt, value: "a"), ["d05"]),
+            (.compare(field: "name", op: .contains, value: "arl"), ["d03"]),
+            (.compare(field: "name", op: .startsWith, value: "é"), ["d06"]),
+            (.compare(field: "name", op: .contains, value: "%"), []),
+            (.compare(field: "name", op: .contains, value: "_"), []),
+            (.compare(field: "address.city", op: .eq, value: "Paris"), ["d01", "d03"]),
+            (.compare(field: "missing", op: .eq, value: .null), ["d01", "d02", "d03", "d04", "d05", "d06"]),
+            (.isIn(field: "address.city", values: ["Lyon", "Nice"]), ["d02", "d04", "d05"]),
+            (.isIn(field: "count", values: [5, 100.0]), ["d01", "d04"]),
+            (.and([.compare(field: "active", op: .eq, value: true), .compare(field: "count", op: .gt, value: 4)]), ["d01", "d03"]),
+            (.or([.compare(field: "count", op: .eq, value: 5), .compare(field: "name", op: .eq, value: "delta")]), ["d01", "d04"]),
+            (.not(.compare(field: "active", op: .eq, value: true)), ["d02", "d04"]),
+            (.and([]), ["d01", "d02", "d03", "d04", "d05", "d06"]),
+            (.or([]), []),
+        ]
+        for (filter, expected) in cases {
+            let got = try await ids(storage, filter)
+            try expect(got == expected, "filter \(filter): expected \(expected), got \(got)")
+        }
+        try await expectError("INFRASTRUCTURE_VALIDATION_FAILED", status: 400) {
+            try await storage.query(ReadQuery(filter: .compare(field: "x') OR 1=1 --", op: .eq, value: 1)), parentId: nil)
+        }
+    }
+
+    private func readStorageSortAndPaging() async throws {
+        let storage = try await filledStorage()
+        try expect(try await ids(storage, nil) == ["d01", "d02", "d03", "d04", "d05", "d06"], "default order is by id")
+        try expect(try await ids(storage, nil, sort: [SortKey("count")]) == ["d05", "d06", "d01", "d03", "d02", "d04"], "sort by count")
+        try expect(try await ids(storage, nil, sort: [SortKey("count", descending: true)]) == ["d04", "d02", "d03", "d01", "d06", "d05"], "sort by count desc")
+        try expect(try await ids(storage, nil, sort: [SortKey("name")]) == ["d05", "d01", "d02", "d03", "d04", "d06"], "sort by name (UTF-8 byte order)")
+        try expect(try await ids(storage, nil, sort: [SortKey("score")]) == ["d02", "d03", "d04", "d01", "d06", "d05"], "sort by score, null first")
+        try expect(try await ids(storage, nil, sort: [SortKey("score", descending: true)]) == ["d05", "d06", "d01", "d04", "d03", "d02"], "sort by score desc, null last")
+        try expect(try await ids(storage, nil, sort: [SortKey("address.city"), SortKey("count", descending: true)]) == ["d02", "d05", "d04", "d03", "d01", "d06"], "two keys")
+        try expect(try await ids(storage, nil, sort: [SortKey("active")]) == ["d02", "d04", "d01", "d03", "d05", "d06"], "booleans false first, ties by id")
+        let page = try await storage.query(ReadQuery(sort: [SortKey("count")], offset: 2, limit: 2), parentId: nil)
+        try expect(page.items.map(\.id) == ["d01", "d03"] && page.total == 6 && page.nextOffset == 4, "page 2 of 3")
+        let filtered = try await storage.query(ReadQuery(filter: .compare(field: "active", op: .eq, value: true), offset: 3, limit: 5), parentId: nil)
+        try expect(filtered.items.map(\.id) == ["d06"] && filtered.total == 4 && filtered.nextOffset == nil, "the total counts the filter, not the page")
+        let beyond = try await storage.query(ReadQuery(offset: 10), parentId: nil)
+        try expect(beyond.items.isEmpty && beyond.total == 6, "beyond the end")
+        try expect(ReadQuery().limit == 20, "default limit")
+        try await expectError("INFRASTRUCTURE_VALIDATION_FAILED", status: 400) { try await storage.query(ReadQuery(limit: 1001), parentId: nil) }
+        try await expectError("INFRASTRUCTURE_VALIDATION_FAILED", status: 400) { try await storage.query(ReadQuery(limit: 0), parentId: nil) }
+        try await expectError("INFRASTRUCTURE_VALIDATION_FAILED", status: 400) { try await storage.query(ReadQuery(offset: -1), parentId: nil) }
+        let sortError = try await expectError("INFRASTRUCTURE_VALIDATION_FAILED", status: 400) {
+            try await storage.query(ReadQuery(sort: [SortKey("address")]), parentId: nil)
+        }
+        try expect(sortError.message.contains("address"), "the error names the field")
+        var many: [ConformanceDocument] = []
+        for n in 0..<45 { many.append(.init(id: String(format: "m%03d", n), name: "m", count: n, score: nil, active: true, city: "X")) }
+        let big = try await backend.makeReadStorage(ConformanceDocument.self)
+        for document in many { try await big.upsert(document) }
+        let defaultPage = try await big.query(ReadQuery(), parentId: nil)
+        try expect(defaultPage.items.count == 20 && defaultPage.total == 45, "default page of 20 out of 45")
+    }
+
+    private func readStorageChildren() async throws {
+        let storage = try await backend.makeReadStorage(ConformanceChild.self)
+        try await storage.upsert(ConformanceChild(id: "x", owner: "p1", rank: 2))
+        try await storage.upsert(ConformanceChild(id: "y", owner: "p1", rank: 1))
+        try await storage.upsert(ConformanceChild(id: "x", owner: "p2", rank: 9))
+        try expect(try await storage.find(id: "x", parentId: "p2")?.rank == 9, "same id under two parents")
+        let page = try await storage.query(ReadQuery(sort: [SortKey("rank")]), parentId: "p1")
+        try expect(page.items.map(\.id) == ["y", "x"] && page.total == 2, "children of one parent")
+        try await expectError("INFRASTRUCTURE_VALIDATION_FAILED", status: 400) { try await storage.query(ReadQuery(), parentId: nil) }
+        try await storage.delete(id: "x", parentId: "p1")
+        try expect(try await storage.find(id: "x", parentId: "p2") != nil, "delete touches one parent only")
+    }
+
+    private func projections() async throws {
+        let store = try await backend.makeEventStore()
+        let states = try await backend.makeReadStorage(AggregateState<ConformanceCounter>.self)
+        var wired = engine(store)
+        wired.addDispatcher(LatestStateProjection(store: store, storage: states))
+        let engine = wired
+        try await start(engine, "j1", value: 1)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<10 { group.addTask { _ = try? await engine.update(id: "j1", .add(1)) } }
+            try await group.waitForAll()
+        }
+        let loaded = try await engine.load(id: "j1")
+        let projected = try await states.find(id: "j1", parentId: nil)
+        try expect(projected?.version == loaded?.version && projected?.state == loaded?.state, "the latest state projection matches the store: \(String(describing: projected)) vs \(String(describing: loaded))")
+    }
+}

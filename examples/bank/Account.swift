@@ -1,0 +1,137 @@
+import CQRS
+import Foundation
+
+/// A bank account holding a balance in cents.
+public struct Account: CommandHandler, Equatable {
+    public static let aggregateType = "account"
+    public static var sortableStateFields: [String] { ["balance", "owner", "status"] }
+
+    /// The account id.
+    public var id: String
+    /// The account holder's name.
+    public var owner: String
+    /// The balance in cents.
+    public var balance: Int
+    /// Whether the account is open or closed.
+    public var status: AccountStatus
+
+    public init(id: String) {
+        self.id = id
+        self.owner = ""
+        self.balance = 0
+        self.status = .open
+    }
+
+    public mutating func apply(_ event: AccountEvent) throws {
+        switch event {
+        case .opened(let owner): self.owner = owner
+        case .deposited(let amount): balance += amount
+        case .withdrawn(let amount): balance -= amount
+        case .closed: status = .closed
+        }
+    }
+
+    public func handleCreate(_ command: OpenAccount, services: Void, context: CommandContext) async throws
+        -> [AccountEvent]
+    {
+        switch command {
+        case .open(let owner):
+            let trimmed = owner.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty else { throw AccountError.invalidOwner.error("The owner must not be empty") }
+            return [.opened(owner: trimmed)]
+        }
+    }
+
+    public func handleUpdate(_ command: AccountCommand, services: Void, context: CommandContext) async throws
+        -> [AccountEvent]
+    {
+        guard status == .open else { throw AccountError.accountClosed.error("Account \(id) is closed") }
+        switch command {
+        case .deposit(let amount):
+            try Self.check(amount)
+            guard balance <= Int.max - amount else {
+                throw AccountError.invalidAmount.error("Depositing \(amount) would overflow the balance")
+            }
+            return [.deposited(amount: amount)]
+        case .withdraw(let amount):
+            try Self.check(amount)
+            guard amount <= balance else {
+                throw AccountError.insufficientFunds.error(
+                    "Cannot withdraw \(amount), balance is \(balance)",
+                    details: ["amount": .int(amount), "balance": .int(balance)])
+            }
+            return [.withdrawn(amount: amount)]
+        case .close:
+            return [.closed]
+        }
+    }
+
+    private static func check(_ amount: Int) throws {
+        guard amount > 0 else {
+            throw AccountError.invalidAmount.error(
+                "Amount must be a positive number of cents, got \(amount)", details: ["amount": .int(amount)])
+        }
+    }
+}
+
+/// Whether an account accepts operations.
+public enum AccountStatus: String, Codable, Sendable, Equatable {
+    /// Accepts deposits and withdrawals.
+    case open
+    /// Accepts nothing more.
+    case closed
+}
+
+/// What happened to an account.
+public enum AccountEvent: DomainEvent {
+    /// The account was opened for an owner.
+    case opened(owner: String)
+    /// Money was paid in (cents).
+    case deposited(amount: Int)
+    /// Money was taken out (cents).
+    case withdrawn(amount: Int)
+    /// The account was closed.
+    case closed
+
+    public var eventType: String {
+        switch self {
+        case .opened: "opened"
+        case .deposited: "deposited"
+        case .withdrawn: "withdrawn"
+        case .closed: "closed"
+        }
+    }
+}
+
+/// Opens a new account.
+public enum OpenAccount: Codable, Sendable, Equatable {
+    /// Opens an account for an owner.
+    case open(owner: String)
+}
+
+/// Changes an existing account.
+public enum AccountCommand: Codable, Sendable, Equatable {
+    /// Pays money in; the amount is a positive number of cents.
+    case deposit(amount: Int)
+    /// Takes money out; the amount is a positive number of cents, at most the balance.
+    case withdraw(amount: Int)
+    /// Closes the account; no operation is accepted afterwards.
+    case close
+}
+
+/// The account domain's error codes (prefix 10).
+public enum AccountError: DomainErrorCode {
+    case insufficientFunds, invalidAmount, accountClosed, invalidOwner
+
+    public static let domain = "account"
+    public static let prefix = 10
+    public var spec: ErrorSpec {
+        switch self {
+        case .insufficientFunds: ErrorSpec(1, status: 400, "INSUFFICIENT_FUNDS")
+        case .invalidAmount: ErrorSpec(2, status: 400, "INVALID_AMOUNT")
+        // The code is DOMAIN_NAME, so this reads ACCOUNT_CLOSED.
+        case .accountClosed: ErrorSpec(3, status: 410, "CLOSED")
+        case .invalidOwner: ErrorSpec(4, status: 400, "INVALID_OWNER")
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import CQRS
+
+/// The grant of one right to one user: an association modelled as an aggregate whose id is
+/// derived from the pair (`user_42` + `right_7` gives `user_42_right_7`).
+public struct UserRight: CommandHandler, Equatable {
+    public static let aggregateType = "user_right"
+
+    /// `{userId}_{rightId}`.
+    public var id: String
+    /// The user holding the right.
+    public var userId: String
+    /// The right granted.
+    public var rightId: String
+    /// Whether the grant is in force.
+    public var active: Bool
+
+    public init(id: String) {
+        self.id = id
+        self.userId = ""
+        self.rightId = ""
+        self.active = false
+    }
+
+    /// The deterministic id generator: the same pair always gives the same id.
+    public static let idGenerator = AggregateIdGenerator<UserRight> { command, _ in
+        switch command {
+        case .grant(let userId, let rightId):
+            guard !userId.isEmpty, !rightId.isEmpty else {
+                throw UserRightError.invalidPair.error("userId and rightId must not be empty")
+            }
+            return "\(userId)_\(rightId)"
+        }
+    }
+
+    public mutating func apply(_ event: UserRightEvent) throws {
+        switch event {
+        case .granted(let userId, let rightId):
+            self.userId = userId
+            self.rightId = rightId
+            active = true
+        case .revoked: active = false
+        }
+    }
+
+    public func handleCreate(_ command: GrantRight, services: Void, context: CommandContext) async throws
+        -> [UserRightEvent]
+    {
+        switch command {
+        case .grant(let userId, let rightId): [.granted(userId: userId, rightId: rightId)]
+        }
+    }
+
+    public func handleUpdate(_ command: UserRightCommand, services: Void, context: CommandContext) async throws
+        -> [UserRightEvent]
+    {
+        switch command {
+        case .revoke:
+            guard active else { throw UserRightError.alreadyRevoked.error("Right \(id) is already revoked") }
+            return [.revoked]
+        }
+    }
+}
+
+/// What happened to a grant.
+public enum UserRightEvent: DomainEvent {
+    /// The right was granted to the user.
+    case granted(userId: String, rightId: String)
+    /// The grant was withdrawn.
+    case revoked
+
+    public var eventType: String {
+        switch self {
+        case .granted: "granted"
+        case .revoked: "revoked"
+        }
+    }
+}
+
+/// Grants a right to a user.
+public enum GrantRight: Codable, Sendable, Equatable {
+    /// Grants `rightId` to `userId`.
+    case grant(userId: String, rightId: String)
+}
+
+/// Changes a grant.
+public enum UserRightCommand: Codable, Sendable, Equatable {
+    /// Withdraws the grant.
+    case revoke
+}
+
+/// The user-right domain's error codes (prefix 11).
+public enum UserRightError: DomainErrorCode {
+    case alreadyRevoked, invalidPair
+
+    public static let domain = "user_right"
+    public static let prefix = 11
+    public var spec: ErrorSpec {
+        switch self {
+        case .alreadyRevoked: ErrorSpec(1, status: 409, "ALREADY_REVOKED")
+        case .invalidPair: ErrorSpec(2, status: 400, "INVALID_PAIR")
+        }
+    }
+}

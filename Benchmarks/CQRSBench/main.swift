@@ -1,1 +1,120 @@
-print("bench")
+import Bank
+import CQRS
+import CQRSSQLite
+import Foundation
+
+// Benchmarks of the engine and stores (run in release: `swift run -c release cqrs-bench`), plus
+// the `crash-writer` mode used by the kill -9 test.
+
+let arguments = CommandLine.arguments.dropFirst()
+
+func elapsed(_ body: () async throws -> Void) async rethrows -> Double {
+    let start = ContinuousClock.now
+    try await body()
+    let duration = ContinuousClock.now - start
+    return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+func temporaryDatabase() -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cqrs-bench-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory.appendingPathComponent("bench.sqlite").path
+}
+
+/// Writes a line straight to the file descriptor (no buffer to lose on kill -9).
+func acknowledge(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// Opens accounts then deposits one cent at a time, printing `ack ID VERSION` after each commit.
+func crashWriter(path: String) async throws {
+    let engine = CommandEngine<Account>(store: try SQLiteEventStore(path: path), services: (), snapshotPolicy: .every(10))
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<4 {
+            group.addTask {
+                let id = try await engine.create(.open(owner: "crash")).aggregateId
+                acknowledge("ack \(id) 1")
+                while true {
+                    let result = try await engine.update(id: id, .deposit(amount: 1))
+                    acknowledge("ack \(id) \(result.version)")
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+}
+
+/// Sequential commands (one open + deposits) on `store`, from `clients` concurrent tasks.
+func commandsPerSecond(store: any EventStore, clients: Int, commandsPerClient: Int) async throws -> Double {
+    let engine = CommandEngine<Account>(store: store, services: (), snapshotPolicy: .every(100))
+    let context = CommandContext(currentUser: "bench", requestId: "bench")
+    let seconds = try await elapsed {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<clients {
+                group.addTask {
+                    let id = try await engine.create(.open(owner: "bench"), context: context).aggregateId
+                    for _ in 1..<commandsPerClient {
+                        _ = try await engine.update(id: id, .deposit(amount: 1), context: context)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+    return Double(clients * commandsPerClient) / seconds
+}
+
+/// Events per second replaying an aggregate of `count` events, without and with a snapshot.
+func replay(store: any EventStore, count: Int) async throws -> (full: Double, snapshot: Double) {
+    let id = "replay-\(UUID().uuidString)"
+    func append(_ events: [AccountEvent], at version: Int) async throws {
+        _ = try await store.commit(
+            PendingCommit<Account>(
+                aggregateId: id, expectedVersion: version,
+                events: events.map { PendingEvent(eventId: UUID(), payload: $0) }, metadata: ["userId": "bench"],
+                occurredAt: Date().truncatedToMilliseconds, snapshot: nil, idempotency: nil))
+    }
+    try await append([.opened(owner: "replay")], at: 0)
+    var version = 1
+    while version < count {
+        let batch = min(500, count - version)
+        try await append(Array(repeating: .deposited(amount: 1), count: batch), at: version)
+        version += batch
+    }
+    let full = CommandEngine<Account>(store: store, services: (), snapshotPolicy: .never)
+    var runs = 5
+    let fullSeconds = try await elapsed { for _ in 0..<runs { _ = try await full.load(id: id) } } / Double(runs)
+    // One more event with a snapshot policy that fires writes a snapshot at `count`.
+    let snapshotting = CommandEngine<Account>(store: store, services: (), snapshotPolicy: .everyCommit)
+    _ = try await snapshotting.update(id: id, .deposit(amount: 1))
+    runs = 50
+    let snapshotSeconds = try await elapsed { for _ in 0..<runs { _ = try await snapshotting.load(id: id) } } / Double(runs)
+    return (Double(count) / fullSeconds, Double(count) / snapshotSeconds)
+}
+
+func format(_ value: Double) -> String { String(format: "%.0f", value) }
+
+switch arguments.first {
+case "crash-writer":
+    try await crashWriter(path: arguments.dropFirst().first ?? "crash.sqlite")
+default:
+    let scale = Int(arguments.first ?? "") ?? 1
+    print("| measurement | result |")
+    print("| --- | --- |")
+    let memory1 = try await commandsPerSecond(store: InMemoryEventStore(), clients: 1, commandsPerClient: 200_000 * scale)
+    print("| in-memory, 1 client, commands/s | \(format(memory1)) |")
+    let memory16 = try await commandsPerSecond(store: InMemoryEventStore(), clients: 16, commandsPerClient: 20_000 * scale)
+    print("| in-memory, 16 clients, commands/s | \(format(memory16)) |")
+    let sqlite1 = try await commandsPerSecond(store: try SQLiteEventStore(path: temporaryDatabase()), clients: 1, commandsPerClient: 20_000 * scale)
+    print("| SQLite (WAL, synchronous=NORMAL), 1 client, commands/s | \(format(sqlite1)) |")
+    let sqlite16 = try await commandsPerSecond(store: try SQLiteEventStore(path: temporaryDatabase()), clients: 16, commandsPerClient: 2_000 * scale)
+    print("| SQLite (WAL, synchronous=NORMAL), 16 clients, commands/s | \(format(sqlite16)) |")
+    let sqliteFull = try await commandsPerSecond(store: try SQLiteEventStore(path: temporaryDatabase(), durability: .power), clients: 1, commandsPerClient: 2_000 * scale)
+    print("| SQLite (WAL, synchronous=FULL), 1 client, commands/s | \(format(sqliteFull)) |")
+    let memoryReplay = try await replay(store: InMemoryEventStore(), count: 10_000)
+    print("| in-memory replay of 10,000 events, events/s | \(format(memoryReplay.full)) |")
+    print("| in-memory load of 10,000 events from a snapshot, events/s | \(format(memoryReplay.snapshot)) |")
+    let sqliteReplay = try await replay(store: try SQLiteEventStore(path: temporaryDatabase()), count: 10_000)
+    print("| SQLite replay of 10,000 events, events/s | \(format(sqliteReplay.full)) |")
+    print("| SQLite load of 10,000 events from a snapshot, events/s | \(format(sqliteReplay.snapshot)) |")
+}

@@ -53,6 +53,17 @@ public indirect enum Filter: Sendable, Hashable {
     /// The sub-filter does not match.
     case not(Filter)
 
+    /// Whether the filter compares with an array or an object (not supported).
+    var hasCompositeValue: Bool {
+        func composite(_ value: JSONValue) -> Bool { value.arrayValue != nil || value.objectValue != nil }
+        switch self {
+        case .compare(_, _, let value): return composite(value)
+        case .isIn(_, let values): return values.contains(where: composite)
+        case .and(let filters), .or(let filters): return filters.contains { $0.hasCompositeValue }
+        case .not(let filter): return filter.hasCompositeValue
+        }
+    }
+
     /// Every field the filter names.
     public var fields: [String] {
         switch self {
@@ -116,6 +127,9 @@ public struct ReadQuery: Sendable, Hashable {
         }
         for field in (filter?.fields ?? []) + sort.map(\.field) where !Self.isValidField(field) {
             throw CqrsError.validation("Invalid field name '\(field)'", details: ["field": .string(field)])
+        }
+        if let filter, filter.hasCompositeValue {
+            throw CqrsError.validation("Filters compare scalar values only (no arrays or objects)")
         }
         for key in sort where !M.sortableFields.contains(key.field) && key.field != "id" {
             throw CqrsError.validation(

@@ -1,1 +1,122 @@
+import Bank
+import CQRS
+import CQRSSQLite
+import CQRSTesting
+import Foundation
 import Testing
+
+/// A fresh database file per store, removed with its directory at exit of the test process.
+struct SQLiteBackend: ConformanceBackend {
+    static func freshPath() -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cqrs-sqlite-tests-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory.appendingPathComponent("store.sqlite").path
+    }
+
+    func makeEventStore() async throws -> any EventStore { try SQLiteEventStore(path: Self.freshPath()) }
+    func makeReadStorage<M: ReadModel>(_ type: M.Type) async throws -> any ReadStorage<M> {
+        SQLiteReadStorage<M>(database: try SQLiteDatabase(path: Self.freshPath()))
+    }
+}
+
+@Suite("SQLite backend conformance")
+struct SQLiteConformanceTests {
+    @Test(arguments: ConformanceCheck.allCases)
+    func conformance(_ check: ConformanceCheck) async throws {
+        try await ConformanceSuite(backend: SQLiteBackend()).run(check)
+    }
+}
+
+@Suite("SQLite store")
+struct SQLiteStoreTests {
+    @Test func schemaIsVersionedAndReopens() async throws {
+        let path = SQLiteBackend.freshPath()
+        do {
+            let database = try SQLiteDatabase(path: path)
+            #expect(try await database.storedSchemaVersion() == SQLiteDatabase.schemaVersion)
+            let engine = CommandEngine<Account>(store: SQLiteEventStore(database: database), services: ())
+            let id = try await engine.create(.open(owner: "Ada")).aggregateId
+            _ = try await engine.update(id: id, .deposit(amount: 700))
+        }
+        let reopened = CommandEngine<Account>(store: try SQLiteEventStore(path: path), services: ())
+        let log = try await reopened.store.readAll(after: 0, limit: 10)
+        #expect(log.map(\.eventType) == ["opened", "deposited"])
+        let state = try await reopened.load(id: log[0].aggregateId)
+        #expect(state?.state.balance == 700 && state?.version == 2)
+    }
+
+    @Test func aNewerSchemaIsRefused() async throws {
+        let path = SQLiteBackend.freshPath()
+        _ = try SQLiteDatabase(path: path)
+        let raw = Process()
+        raw.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        raw.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('PRAGMA user_version=99'); c.commit()", path]
+        try raw.run()
+        raw.waitUntilExit()
+        #expect(throws: CqrsError.self) { _ = try SQLiteDatabase(path: path) }
+    }
+
+    @Test func corruptSnapshotFallsBackToReplay() async throws {
+        let path = SQLiteBackend.freshPath()
+        let store = try SQLiteEventStore(path: path)
+        let engine = CommandEngine<Account>(store: store, services: (), snapshotPolicy: .everyCommit)
+        let id = try await engine.create(.open(owner: "Ada")).aggregateId
+        _ = try await engine.update(id: id, .deposit(amount: 5))
+        let raw = Process()
+        raw.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        raw.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE snapshots SET state='{not json'\"); c.commit()", path]
+        try raw.run()
+        raw.waitUntilExit()
+        #expect(raw.terminationStatus == 0)
+        let loaded = try await engine.load(id: id)
+        #expect(loaded?.state.balance == 5 && loaded?.version == 2)
+    }
+
+    /// `kill -9` of a writing process at arbitrary moments: every acknowledged command is in the
+    /// file afterwards, every stream is complete (versions 1…n), and the global log has no hole.
+    @Test func survivesKill9() async throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cqrs-bench")
+        let fallback = FileManager.default.currentDirectoryPath + "/.build/debug/cqrs-bench"
+        let executable = FileManager.default.isExecutableFile(atPath: binary.path) ? binary.path : fallback
+        #expect(FileManager.default.isExecutableFile(atPath: executable), "build cqrs-bench first (swift build)")
+        let path = SQLiteBackend.freshPath()
+        var acknowledged: [String: Int] = [:]
+        for round in 0..<3 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = ["crash-writer", path]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            var buffer = Data()
+            let wanted = 150 + round * 97
+            var lines = 0
+            while lines < wanted {
+                let chunk = pipe.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                buffer.append(chunk)
+                lines = buffer.filter { $0 == 10 }.count
+            }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            buffer.append(pipe.fileHandleForReading.readDataToEndOfFile())
+            for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n") {
+                let parts = line.split(separator: " ")
+                guard parts.count == 3, parts[0] == "ack", let version = Int(parts[2]) else { continue }
+                acknowledged[String(parts[1]), default: 0] = max(acknowledged[String(parts[1])] ?? 0, version)
+            }
+        }
+        #expect(acknowledged.count > 0)
+        let store = try SQLiteEventStore(path: path)
+        let engine = CommandEngine<Account>(store: store, services: ())
+        for (id, version) in acknowledged {
+            let events = try await store.loadEvents(Account.self, id: id, afterVersion: 0, limit: nil)
+            #expect(events.count >= version, "acknowledged version \(version) of \(id) is stored")
+            #expect(events.map(\.version) == Array(1...max(events.count, 1)).prefix(events.count).map { $0 })
+            let loaded = try await engine.load(id: id)
+            #expect(loaded?.state.balance == events.count - 1, "\(id): one cent per deposit")
+        }
+        let log = try await store.readAll(after: 0, limit: 1_000_000)
+        #expect(zip(log, log.dropFirst()).allSatisfy { $0.globalPosition < $1.globalPosition })
+    }
+}

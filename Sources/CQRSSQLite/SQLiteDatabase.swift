@@ -1,0 +1,150 @@
+import CQRS
+import Dispatch
+import Foundation
+import Synchronization
+
+/// One SQLite file holding the event journal, snapshots, idempotency keys, the global log and the
+/// read models, in WAL mode.
+///
+/// SQLite calls block, so none runs on Swift's cooperative thread pool: the writer connection and
+/// each reader connection live on their own serial dispatch queue. All writes go through the single
+/// writer (SQLite admits one writer at a time anyway); reads use a small pool of readers, which WAL
+/// lets run alongside the writer.
+public final class SQLiteDatabase: Sendable {
+    /// How hard a commit is pushed to disk.
+    public enum Durability: Sendable {
+        /// `synchronous=NORMAL` in WAL mode: every acknowledged commit survives a crash or `kill -9`
+        /// of the process; the last commits may be lost if the machine loses power.
+        case process
+        /// `synchronous=FULL`: every commit is fsynced before it is acknowledged (survives power loss).
+        case power
+    }
+
+    /// The schema version this code writes; older files are migrated on open.
+    public static let schemaVersion = 1
+
+    /// The file's path.
+    public let path: String
+    private let writer: Worker
+    private let readers: [Worker]
+    private let nextReader = Atomic<Int>(0)
+
+    /// Opens (creating and migrating if needed) the database at `path`.
+    public init(path: String, durability: Durability = .process, readerCount: Int = 2) throws {
+        self.path = path
+        let writerConnection = try SQLiteConnection(path: path, readOnly: false, busyTimeoutMilliseconds: 10_000)
+        try writerConnection.execute("PRAGMA journal_mode=WAL")
+        try writerConnection.execute(durability == .power ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
+        try writerConnection.execute("PRAGMA foreign_keys=ON")
+        try Self.migrate(writerConnection)
+        writer = Worker(connection: writerConnection, label: "cqrs.sqlite.writer")
+        readers = try (0..<max(1, readerCount)).map { index in
+            let connection = try SQLiteConnection(path: path, readOnly: true, busyTimeoutMilliseconds: 10_000)
+            return Worker(connection: connection, label: "cqrs.sqlite.reader\(index)")
+        }
+    }
+
+    /// Runs `body` on the writer connection, off the cooperative pool.
+    func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await writer.run(body)
+    }
+
+    /// Runs `body` inside a read transaction on one of the reader connections.
+    func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        let index = nextReader.wrappingAdd(1, ordering: .relaxed).oldValue
+        return try await readers[abs(index % readers.count)].run { connection in
+            try connection.transaction(immediate: false) { try body(connection) }
+        }
+    }
+
+    /// The schema version stored in the file.
+    public func storedSchemaVersion() async throws -> Int {
+        try await read { connection in
+            let statement = try connection.statement("PRAGMA user_version")
+            return try statement.rows([]) { Int($0.int(0)) }.first ?? 0
+        }
+    }
+
+    private static let migrations: [String] = [
+        // 1: journal, snapshots, idempotency keys, read models.
+        """
+        CREATE TABLE events (
+            position INTEGER PRIMARY KEY AUTOINCREMENT,
+            event_id TEXT NOT NULL UNIQUE,
+            aggregate_type TEXT NOT NULL,
+            aggregate_id TEXT NOT NULL,
+            version INTEGER NOT NULL CHECK (version > 0),
+            event_type TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            metadata TEXT NOT NULL,
+            occurred_at INTEGER NOT NULL,
+            UNIQUE (aggregate_type, aggregate_id, version)
+        );
+        CREATE TABLE snapshots (
+            aggregate_type TEXT NOT NULL,
+            aggregate_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            PRIMARY KEY (aggregate_type, aggregate_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE idempotency_keys (
+            aggregate_type TEXT NOT NULL,
+            key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            aggregate_id TEXT NOT NULL,
+            first_version INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            global_position INTEGER NOT NULL,
+            PRIMARY KEY (aggregate_type, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE read_models (
+            model_type TEXT NOT NULL,
+            parent_id TEXT NOT NULL,
+            id TEXT NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (model_type, parent_id, id)
+        ) WITHOUT ROWID;
+        """
+    ]
+
+    private static func migrate(_ connection: SQLiteConnection) throws {
+        try connection.transaction(immediate: true) {
+            let current = Int(try connection.statement("PRAGMA user_version").rows([]) { $0.int(0) }.first ?? 0)
+            guard current <= migrations.count else {
+                throw CqrsError(
+                    domain: InfrastructureError.domain, code: InfrastructureError.configurationError.code,
+                    internalCode: InfrastructureError.configurationError.internalCode, status: 500,
+                    message: "The database schema version \(current) is newer than this library's (\(migrations.count))")
+            }
+            for version in current..<migrations.count {
+                try connection.execute(migrations[version])
+                try connection.execute("PRAGMA user_version = \(version + 1)")
+            }
+        }
+    }
+}
+
+/// A connection and the serial queue that owns it.
+private final class Worker: Sendable {
+    private let queue: DispatchQueue
+    private let connection: SQLiteConnection
+
+    init(connection: SQLiteConnection, label: String) {
+        self.connection = connection
+        self.queue = DispatchQueue(label: label)
+    }
+
+    func run<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { [connection] in
+                do {
+                    continuation.resume(returning: try body(connection))
+                } catch let failure as SQLiteFailure {
+                    continuation.resume(throwing: failure.cqrsError)
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+}

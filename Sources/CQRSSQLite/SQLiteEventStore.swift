@@ -1,0 +1,219 @@
+import CQRS
+import CQRSSchema
+import Foundation
+
+/// The embedded default ``EventStore``: one SQLite file, one transaction per commit.
+///
+/// Global order: positions are `AUTOINCREMENT` row ids assigned inside the write transaction, and
+/// SQLite admits one writer at a time, so positions are committed in increasing order. A WAL reader
+/// sees a consistent snapshot of whole commits, so once it has seen position P no event below P can
+/// appear later: no skipped events, even with several processes sharing the file.
+public final class SQLiteEventStore: EventStore {
+    /// The database the store writes to.
+    public let database: SQLiteDatabase
+
+    /// A store over an open database (which may also hold read models).
+    public init(database: SQLiteDatabase) {
+        self.database = database
+    }
+
+    /// A store over the file at `path`, created and migrated if needed.
+    public convenience init(path: String, durability: SQLiteDatabase.Durability = .process) throws {
+        self.init(database: try SQLiteDatabase(path: path, durability: durability))
+    }
+
+    private static let eventColumns =
+        "position, event_id, aggregate_type, aggregate_id, version, event_type, payload, metadata, occurred_at"
+
+    public func loadStream<A: Aggregate>(_ type: A.Type, id: String, useSnapshot: Bool) async throws
+        -> StreamSlice<A.Event>
+    {
+        let rows = try await database.read { connection -> (StoredSnapshot?, [RawEvent], Int) in
+            var snapshot: StoredSnapshot?
+            if useSnapshot {
+                snapshot = try connection.statement(
+                    "SELECT version, state FROM snapshots WHERE aggregate_type = ? AND aggregate_id = ?"
+                ).rows([.text(A.aggregateType), .text(id)]) { StoredSnapshot(version: Int($0.int(0)), state: $0.data(1)) }.first
+            }
+            let events = try Self.events(connection, A.aggregateType, id, after: snapshot?.version ?? 0, limit: -1)
+            let version = try Self.version(connection, A.aggregateType, id)
+            return (snapshot, events, version)
+        }
+        return StreamSlice(snapshot: rows.0, events: try rows.1.map { try $0.decode(A.Event.self) }, version: rows.2)
+    }
+
+    public func loadEvents<A: Aggregate>(_ type: A.Type, id: String, afterVersion: Int, limit: Int?) async throws
+        -> [EventEnvelope<A.Event>]
+    {
+        let rows = try await database.read { connection in
+            try Self.events(connection, A.aggregateType, id, after: afterVersion, limit: limit ?? -1)
+        }
+        return try rows.map { try $0.decode(A.Event.self) }
+    }
+
+    public func streamVersion(aggregateType: String, id: String) async throws -> Int {
+        try await database.read { connection in try Self.version(connection, aggregateType, id) }
+    }
+
+    public func commit<A: Aggregate>(_ commit: PendingCommit<A>) async throws -> CommitOutcome<A.Event> {
+        // Encode before taking the writer, so the single writer only does I/O.
+        let encoder = CQRSJSON.makeEncoder()
+        let payloads = try commit.events.map { String(decoding: try encoder.encode($0.payload), as: UTF8.self) }
+        let metadata = String(decoding: try encoder.encode(commit.metadata), as: UTF8.self)
+        let snapshot = try commit.snapshot.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        let type = A.aggregateType
+        let occurredAt = commit.occurredAt.millisecondsSince1970
+        let inserted = try await database.write { connection -> WriteOutcome in
+            do {
+                return try connection.transaction(immediate: true) {
+                    if let claim = commit.idempotency, let record = try Self.idempotency(connection, type, claim.key) {
+                        return .duplicate(record)
+                    }
+                    let current = try Self.version(connection, type, commit.aggregateId)
+                    guard current == commit.expectedVersion else {
+                        throw Self.conflict(type, commit, current: current)
+                    }
+                    let insert = try connection.statement(
+                        "INSERT INTO events (event_id, aggregate_type, aggregate_id, version, event_type, payload, metadata, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    )
+                    var positions: [Int64] = []
+                    for (offset, event) in commit.events.enumerated() {
+                        try insert.run([
+                            .text(event.eventId.uuidString.lowercased()), .text(type), .text(commit.aggregateId),
+                            .integer(Int64(current + offset + 1)), .text(event.payload.eventType),
+                            .text(payloads[offset]), .text(metadata), .integer(occurredAt),
+                        ])
+                        positions.append(connection.lastInsertRowId)
+                    }
+                    if let snapshot {
+                        try connection.statement(
+                            "INSERT OR REPLACE INTO snapshots (aggregate_type, aggregate_id, version, state) VALUES (?, ?, ?, ?)"
+                        ).run([.text(type), .text(commit.aggregateId), .integer(Int64(commit.newVersion)), .text(snapshot)])
+                    }
+                    if let claim = commit.idempotency, let last = positions.last {
+                        try connection.statement(
+                            "INSERT INTO idempotency_keys (aggregate_type, key, fingerprint, aggregate_id, first_version, version, global_position) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                        ).run([
+                            .text(type), .text(claim.key), .text(claim.fingerprint), .text(commit.aggregateId),
+                            .integer(Int64(current + 1)), .integer(Int64(commit.newVersion)), .integer(last),
+                        ])
+                    }
+                    return .inserted(positions)
+                }
+            } catch let failure as SQLiteFailure where failure.isUniqueViolation {
+                // Another process committed the same version first (the check above saw an older state).
+                let current = (try? Self.version(connection, type, commit.aggregateId)) ?? commit.expectedVersion + 1
+                throw Self.conflict(type, commit, current: current)
+            }
+        }
+        switch inserted {
+        case .duplicate(let record): return .duplicate(record)
+        case .inserted(let positions):
+            return .committed(
+                zip(commit.events, positions).enumerated().map { offset, pair in
+                    EventEnvelope(
+                        eventId: pair.0.eventId, aggregateType: type, aggregateId: commit.aggregateId,
+                        version: commit.expectedVersion + offset + 1, globalPosition: pair.1,
+                        eventType: pair.0.payload.eventType, payload: pair.0.payload, metadata: commit.metadata,
+                        occurredAt: commit.occurredAt)
+                })
+        }
+    }
+
+    public func idempotencyRecord(aggregateType: String, key: String) async throws -> IdempotencyRecord? {
+        try await database.read { connection in try Self.idempotency(connection, aggregateType, key) }
+    }
+
+    public func readAll(after position: Int64, limit: Int) async throws -> [EventEnvelope<JSONValue>] {
+        let rows = try await database.read { connection in
+            try connection.statement(
+                "SELECT \(Self.eventColumns) FROM events WHERE position > ? ORDER BY position LIMIT ?"
+            ).rows([.integer(position), .integer(Int64(max(limit, 0)))], RawEvent.init)
+        }
+        return try rows.map { try $0.decode(JSONValue.self) }
+    }
+
+    // MARK: - Queries shared by reads and writes
+
+    private static func version(_ connection: SQLiteConnection, _ type: String, _ id: String) throws -> Int {
+        Int(
+            try connection.statement(
+                "SELECT coalesce(max(version), 0) FROM events WHERE aggregate_type = ? AND aggregate_id = ?"
+            ).rows([.text(type), .text(id)]) { $0.int(0) }.first ?? 0)
+    }
+
+    private static func events(_ connection: SQLiteConnection, _ type: String, _ id: String, after: Int, limit: Int)
+        throws -> [RawEvent]
+    {
+        try connection.statement(
+            "SELECT \(eventColumns) FROM events WHERE aggregate_type = ? AND aggregate_id = ? AND version > ? ORDER BY version LIMIT ?"
+        ).rows([.text(type), .text(id), .integer(Int64(after)), .integer(Int64(limit))], RawEvent.init)
+    }
+
+    private static func idempotency(_ connection: SQLiteConnection, _ type: String, _ key: String) throws
+        -> IdempotencyRecord?
+    {
+        try connection.statement(
+            "SELECT fingerprint, aggregate_id, first_version, version, global_position FROM idempotency_keys WHERE aggregate_type = ? AND key = ?"
+        ).rows([.text(type), .text(key)]) { row in
+            IdempotencyRecord(
+                aggregateType: type, key: key, fingerprint: row.text(0), aggregateId: row.text(1),
+                firstVersion: Int(row.int(2)), version: Int(row.int(3)), globalPosition: row.int(4))
+        }.first
+    }
+
+    private static func conflict<A: Aggregate>(_ type: String, _ commit: PendingCommit<A>, current: Int) -> CqrsError {
+        commit.expectedVersion == 0
+            ? CqrsError.aggregateAlreadyExists(type, id: commit.aggregateId)
+            : CqrsError.concurrency(id: commit.aggregateId, expectedVersion: commit.expectedVersion, currentVersion: current)
+    }
+}
+
+private enum WriteOutcome: Sendable {
+    case inserted([Int64])
+    case duplicate(IdempotencyRecord)
+}
+
+/// An event row as read, decoded off the SQLite queue.
+private struct RawEvent: Sendable {
+    var position: Int64
+    var eventId: String
+    var aggregateType: String
+    var aggregateId: String
+    var version: Int
+    var eventType: String
+    var payload: Data
+    var metadata: Data
+    var occurredAt: Int64
+
+    init(_ row: SQLiteStatement) {
+        position = row.int(0)
+        eventId = row.text(1)
+        aggregateType = row.text(2)
+        aggregateId = row.text(3)
+        version = Int(row.int(4))
+        eventType = row.text(5)
+        payload = row.data(6)
+        metadata = row.data(7)
+        occurredAt = row.int(8)
+    }
+
+    func decode<E: Decodable & Sendable>(_ type: E.Type) throws -> EventEnvelope<E> {
+        let decoder = CQRSJSON.makeDecoder()
+        let payload: E
+        do {
+            payload = try decoder.decode(E.self, from: self.payload)
+        } catch {
+            throw CqrsError.serialization(
+                "Event \(aggregateType) '\(aggregateId)' version \(version) (\(eventType)) does not decode as \(E.self): \(error)")
+        }
+        guard let uuid = UUID(uuidString: eventId) else {
+            throw CqrsError.serialization("Event at position \(position) has an invalid id '\(eventId)'")
+        }
+        return EventEnvelope(
+            eventId: uuid, aggregateType: aggregateType, aggregateId: aggregateId, version: version,
+            globalPosition: position, eventType: eventType, payload: payload,
+            metadata: try decoder.decode([String: String].self, from: metadata),
+            occurredAt: Date(millisecondsSince1970: occurredAt))
+    }
+}

@@ -1,4 +1,5 @@
 // swift-tools-version:6.1
+import CompilerPluginSupport
 import PackageDescription
 
 let package = Package(
@@ -14,9 +15,20 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swiftlang/swift-syntax", "600.0.0"..<"604.0.0"),
     ],
     targets: [
-        .target(name: "CQRSSchema"),
+        .macro(
+            name: "CQRSSchemaMacros",
+            dependencies: [
+                .product(name: "SwiftSyntax", package: "swift-syntax"),
+                .product(name: "SwiftSyntaxBuilder", package: "swift-syntax"),
+                .product(name: "SwiftSyntaxMacros", package: "swift-syntax"),
+                .product(name: "SwiftDiagnostics", package: "swift-syntax"),
+                .product(name: "SwiftCompilerPlugin", package: "swift-syntax"),
+            ]
+        ),
+        .target(name: "CQRSSchema", dependencies: ["CQRSSchemaMacros"]),
         .target(
             name: "CQRS",
             dependencies: ["CQRSSchema", .product(name: "Logging", package: "swift-log")]
@@ -33,6 +45,15 @@ let package = Package(
             name: "CQRSBench",
             dependencies: ["CQRS", "CQRSSQLite", "Bank"],
             path: "Benchmarks/CQRSBench"
+        ),
+        .testTarget(name: "CQRSSchemaTests", dependencies: ["CQRSSchema"]),
+        .testTarget(
+            name: "CQRSSchemaMacrosTests",
+            dependencies: [
+                "CQRSSchemaMacros",
+                .product(name: "SwiftSyntaxMacroExpansion", package: "swift-syntax"),
+                .product(name: "SwiftSyntaxMacrosGenericTestSupport", package: "swift-syntax"),
+            ]
         ),
         .testTarget(name: "CQRSTests", dependencies: ["CQRS", "CQRSTesting", "Bank"]),
         .testTarget(name: "CQRSSQLiteTests", dependencies: ["CQRSSQLite", "CQRSTesting", "Bank"]),

@@ -99,6 +99,7 @@ struct SQLiteStoreTests {
             }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal, "the writer was killed, not finished")
             buffer.append(pipe.fileHandleForReading.readDataToEndOfFile())
             for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n") {
                 let parts = line.split(separator: " ")
@@ -106,7 +107,7 @@ struct SQLiteStoreTests {
                 acknowledged[String(parts[1]), default: 0] = max(acknowledged[String(parts[1])] ?? 0, version)
             }
         }
-        #expect(acknowledged.count > 0)
+        #expect(acknowledged.count >= 4 && acknowledged.values.reduce(0, +) >= 400, "acknowledged: \(acknowledged)")
         let store = try SQLiteEventStore(path: path)
         let engine = CommandEngine<Account>(store: store, services: ())
         for (id, version) in acknowledged {

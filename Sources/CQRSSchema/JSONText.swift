@@ -1,0 +1,487 @@
+/// An error thrown when JSON text does not conform to RFC 8259.
+public struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A human-readable explanation of what is wrong.
+    public var message: String
+    /// The zero-based byte offset in the input at which the problem was found.
+    public var offset: Int
+
+    /// Creates an error with a message and the byte offset it refers to.
+    public init(message: String, offset: Int) {
+        self.message = message
+        self.offset = offset
+    }
+
+    public var description: String { "\(message) at byte \(offset)" }
+}
+
+extension JSONValue {
+    /// Parses JSON text strictly according to RFC 8259.
+    ///
+    /// Rejects duplicate object keys, nesting deeper than `maxDepth`, invalid UTF-8, lone
+    /// surrogates in `\u` escapes, unescaped control characters, leading zeros, non-finite or
+    /// out-of-range numbers, a byte order mark and trailing non-whitespace. An integer literal
+    /// without fraction or exponent that fits `Int` becomes ``JSONValue/int(_:)``; any other
+    /// number becomes ``JSONValue/double(_:)``.
+    ///
+    /// - Parameters:
+    ///   - bytes: UTF-8 encoded JSON text.
+    ///   - maxDepth: The deepest nesting of arrays and objects accepted; a top-level array has depth 1.
+    public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = 64) throws(JSONParseError) -> JSONValue {
+        let result: Result<JSONValue, JSONParseError>
+        if let direct = bytes.withContiguousStorageIfAvailable({ JSONParser.run($0, maxDepth: maxDepth) }) {
+            result = direct
+        } else {
+            result = Array(bytes).withUnsafeBufferPointer { JSONParser.run($0, maxDepth: maxDepth) }
+        }
+        return try result.get()
+    }
+
+    /// Parses JSON text held in a string; see the byte-based `parse(_:maxDepth:)`.
+    public static func parse(_ text: String, maxDepth: Int = 64) throws(JSONParseError) -> JSONValue {
+        var text = text
+        // makeContiguousUTF8 lets the byte view hand out its storage without copying.
+        text.makeContiguousUTF8()
+        return try parse(text.utf8, maxDepth: maxDepth)
+    }
+
+    /// Compact JSON text for the value.
+    ///
+    /// Strings escape only `"`, `\` and control characters; other characters are written as raw
+    /// UTF-8. Doubles use the shortest form that round-trips; non-finite doubles become `null`.
+    /// - Parameter sortedKeys: Sort object members by key (UTF-8 byte order) for a stable output.
+    public func serialized(sortedKeys: Bool = false) -> String {
+        String(decoding: serializedBytes(sortedKeys: sortedKeys), as: UTF8.self)
+    }
+
+    /// The UTF-8 bytes of ``serialized(sortedKeys:)``.
+    public func serializedBytes(sortedKeys: Bool = false) -> [UInt8] {
+        var writer = JSONWriter(sortedKeys: sortedKeys)
+        writer.write(self)
+        return writer.output
+    }
+}
+
+// MARK: - Parser
+
+private struct JSONParser {
+    let input: UnsafeBufferPointer<UInt8>
+    let maxDepth: Int
+    var position = 0
+    var depth = 0
+    /// Reused scratch space for strings with escapes, so each one does not allocate anew.
+    var scratch: [UInt8] = []
+
+    static func run(_ input: UnsafeBufferPointer<UInt8>, maxDepth: Int) -> Result<JSONValue, JSONParseError> {
+        var parser = JSONParser(input: input, maxDepth: maxDepth)
+        do throws(JSONParseError) {
+            return .success(try parser.parseDocument())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    init(input: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+        self.input = input
+        self.maxDepth = maxDepth
+    }
+
+    func fail(_ message: String, at offset: Int? = nil) -> JSONParseError {
+        JSONParseError(message: message, offset: offset ?? position)
+    }
+
+    mutating func parseDocument() throws(JSONParseError) -> JSONValue {
+        if input.count >= 3, input[0] == 0xEF, input[1] == 0xBB, input[2] == 0xBF {
+            throw fail("byte order mark is not allowed")
+        }
+        skipWhitespace()
+        let value = try parseValue()
+        skipWhitespace()
+        if position < input.count { throw fail("unexpected data after the JSON value") }
+        return value
+    }
+
+    mutating func skipWhitespace() {
+        while position < input.count {
+            switch input[position] {
+            case 0x20, 0x09, 0x0A, 0x0D: position += 1
+            default: return
+            }
+        }
+    }
+
+    mutating func parseValue() throws(JSONParseError) -> JSONValue {
+        guard position < input.count else { throw fail("unexpected end of input, expected a value") }
+        switch input[position] {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        default: throw fail("unexpected character, expected a value")
+        }
+    }
+
+    mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+        let count = literal.utf8CodeUnitCount
+        guard input.count - position >= count else { throw fail("invalid literal") }
+        let bytes = literal.utf8Start
+        for index in 0..<count where input[position + index] != bytes[index] {
+            throw fail("invalid literal")
+        }
+        position += count
+    }
+
+    mutating func enterContainer() throws(JSONParseError) {
+        depth += 1
+        if depth > maxDepth { throw fail("nesting is deeper than \(maxDepth)") }
+        position += 1
+    }
+
+    mutating func parseObject() throws(JSONParseError) -> JSONValue {
+        try enterContainer()
+        var members: [String: JSONValue] = [:]
+        skipWhitespace()
+        if position < input.count, input[position] == UInt8(ascii: "}") {
+            position += 1
+            depth -= 1
+            return .object(members)
+        }
+        while true {
+            guard position < input.count, input[position] == UInt8(ascii: "\"") else {
+                throw fail("expected a string key")
+            }
+            let keyOffset = position
+            let key = try parseString()
+            skipWhitespace()
+            guard position < input.count, input[position] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+            position += 1
+            skipWhitespace()
+            let value = try parseValue()
+            if members.updateValue(value, forKey: key) != nil {
+                throw fail("duplicate key \"\(key)\"", at: keyOffset)
+            }
+            skipWhitespace()
+            guard position < input.count else { throw fail("unexpected end of input in object") }
+            let byte = input[position]
+            position += 1
+            if byte == UInt8(ascii: "}") { break }
+            guard byte == UInt8(ascii: ",") else { throw fail("expected ',' or '}'", at: position - 1) }
+            skipWhitespace()
+        }
+        depth -= 1
+        return .object(members)
+    }
+
+    mutating func parseArray() throws(JSONParseError) -> JSONValue {
+        try enterContainer()
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if position < input.count, input[position] == UInt8(ascii: "]") {
+            position += 1
+            depth -= 1
+            return .array(elements)
+        }
+        while true {
+            elements.append(try parseValue())
+            skipWhitespace()
+            guard position < input.count else { throw fail("unexpected end of input in array") }
+            let byte = input[position]
+            position += 1
+            if byte == UInt8(ascii: "]") { break }
+            guard byte == UInt8(ascii: ",") else { throw fail("expected ',' or ']'", at: position - 1) }
+            skipWhitespace()
+        }
+        depth -= 1
+        return .array(elements)
+    }
+
+    mutating func parseNumber() throws(JSONParseError) -> JSONValue {
+        let start = position
+        var negative = false
+        if input[position] == UInt8(ascii: "-") {
+            negative = true
+            position += 1
+        }
+        guard position < input.count, isDigit(input[position]) else { throw fail("expected a digit") }
+        // Accumulate negatively so that Int.min fits.
+        var accumulator = 0
+        var overflow = false
+        if input[position] == UInt8(ascii: "0") {
+            position += 1
+            if position < input.count, isDigit(input[position]) { throw fail("leading zeros are not allowed") }
+        } else {
+            while position < input.count, isDigit(input[position]) {
+                let digit = Int(input[position] &- UInt8(ascii: "0"))
+                if !overflow {
+                    let (times10, o1) = accumulator.multipliedReportingOverflow(by: 10)
+                    let (next, o2) = times10.subtractingReportingOverflow(digit)
+                    if o1 || o2 { overflow = true } else { accumulator = next }
+                }
+                position += 1
+            }
+        }
+        var isInteger = true
+        if position < input.count, input[position] == UInt8(ascii: ".") {
+            isInteger = false
+            position += 1
+            guard position < input.count, isDigit(input[position]) else { throw fail("expected a digit after '.'") }
+            while position < input.count, isDigit(input[position]) { position += 1 }
+        }
+        if position < input.count, input[position] == UInt8(ascii: "e") || input[position] == UInt8(ascii: "E") {
+            isInteger = false
+            position += 1
+            if position < input.count, input[position] == UInt8(ascii: "+") || input[position] == UInt8(ascii: "-") {
+                position += 1
+            }
+            guard position < input.count, isDigit(input[position]) else { throw fail("expected a digit in exponent") }
+            while position < input.count, isDigit(input[position]) { position += 1 }
+        }
+        if isInteger, !overflow {
+            if negative { return .int(accumulator) }
+            if accumulator != .min { return .int(-accumulator) }
+        }
+        // Short numerals fit a small string, which does not allocate.
+        let text = String(decoding: UnsafeBufferPointer(rebasing: input[start..<position]), as: UTF8.self)
+        guard let number = Double(text), number.isFinite else {
+            throw fail("number is out of range", at: start)
+        }
+        return .double(number)
+    }
+
+    @inline(__always) func isDigit(_ byte: UInt8) -> Bool {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+    }
+
+    mutating func parseString() throws(JSONParseError) -> String {
+        position += 1  // opening quote
+        let start = position
+        // Fast path: no escapes, so the string is a straight slice of the input.
+        while position < input.count {
+            let byte = input[position]
+            if byte == UInt8(ascii: "\"") {
+                let text = String(decoding: UnsafeBufferPointer(rebasing: input[start..<position]), as: UTF8.self)
+                position += 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            try consumeRawByte(byte)
+        }
+        guard position < input.count else { throw fail("unterminated string", at: start - 1) }
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: UnsafeBufferPointer(rebasing: input[start..<position]))
+        while position < input.count {
+            let byte = input[position]
+            if byte == UInt8(ascii: "\"") {
+                position += 1
+                return String(decoding: scratch, as: UTF8.self)
+            }
+            if byte == UInt8(ascii: "\\") {
+                try parseEscape()
+            } else {
+                let chunkStart = position
+                try consumeRawByte(byte)
+                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: input[chunkStart..<position]))
+            }
+        }
+        throw fail("unterminated string", at: start - 1)
+    }
+
+    /// Validates one raw (unescaped) character starting at `byte` and advances past it.
+    @inline(__always) mutating func consumeRawByte(_ byte: UInt8) throws(JSONParseError) {
+        if byte < 0x20 { throw fail("unescaped control character in string") }
+        if byte < 0x80 {
+            position += 1
+            return
+        }
+        // Well-formed UTF-8 per Unicode Table 3-7: no overlongs, surrogates or values past U+10FFFF.
+        let length: Int
+        var low: UInt8 = 0x80
+        var high: UInt8 = 0xBF
+        switch byte {
+        case 0xC2...0xDF: length = 2
+        case 0xE0: length = 3; low = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3
+        case 0xED: length = 3; high = 0x9F
+        case 0xF0: length = 4; low = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4: length = 4; high = 0x8F
+        default: throw fail("invalid UTF-8")
+        }
+        guard input.count - position >= length else { throw fail("invalid UTF-8") }
+        let second = input[position + 1]
+        guard second >= low, second <= high else { throw fail("invalid UTF-8") }
+        for index in 2..<length where input[position + index] & 0xC0 != 0x80 {
+            throw fail("invalid UTF-8")
+        }
+        position += length
+    }
+
+    mutating func parseEscape() throws(JSONParseError) {
+        let escapeStart = position
+        position += 1
+        guard position < input.count else { throw fail("unterminated escape") }
+        let byte = input[position]
+        position += 1
+        switch byte {
+        case UInt8(ascii: "\""): scratch.append(0x22)
+        case UInt8(ascii: "\\"): scratch.append(0x5C)
+        case UInt8(ascii: "/"): scratch.append(0x2F)
+        case UInt8(ascii: "b"): scratch.append(0x08)
+        case UInt8(ascii: "f"): scratch.append(0x0C)
+        case UInt8(ascii: "n"): scratch.append(0x0A)
+        case UInt8(ascii: "r"): scratch.append(0x0D)
+        case UInt8(ascii: "t"): scratch.append(0x09)
+        case UInt8(ascii: "u"):
+            var scalar = UInt32(try readHex4())
+            if scalar >= 0xD800, scalar <= 0xDBFF {
+                guard input.count - position >= 6, input[position] == UInt8(ascii: "\\"),
+                    input[position + 1] == UInt8(ascii: "u")
+                else { throw fail("lone high surrogate", at: escapeStart) }
+                position += 2
+                let lowHalf = UInt32(try readHex4())
+                guard lowHalf >= 0xDC00, lowHalf <= 0xDFFF else { throw fail("lone high surrogate", at: escapeStart) }
+                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (lowHalf - 0xDC00)
+            } else if scalar >= 0xDC00, scalar <= 0xDFFF {
+                throw fail("lone low surrogate", at: escapeStart)
+            }
+            // Every value reaching here is a valid scalar: surrogates were handled above.
+            guard let unicode = Unicode.Scalar(scalar) else { throw fail("invalid escape", at: escapeStart) }
+            scratch.append(contentsOf: UTF8.encode(unicode)!)
+        default:
+            throw fail("invalid escape", at: escapeStart)
+        }
+    }
+
+    mutating func readHex4() throws(JSONParseError) -> UInt16 {
+        guard input.count - position >= 4 else { throw fail("incomplete \\u escape") }
+        var value: UInt16 = 0
+        for _ in 0..<4 {
+            let byte = input[position]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw fail("invalid hex digit in \\u escape")
+            }
+            value = value << 4 | UInt16(digit)
+            position += 1
+        }
+        return value
+    }
+}
+
+// MARK: - Writer
+
+private struct JSONWriter {
+    let sortedKeys: Bool
+    var output: [UInt8] = []
+
+    init(sortedKeys: Bool) {
+        self.sortedKeys = sortedKeys
+        output.reserveCapacity(256)
+    }
+
+    mutating func write(_ value: JSONValue) {
+        switch value {
+        case .null: append("null")
+        case .bool(let flag): append(flag ? "true" : "false")
+        case .int(let number): writeInt(number)
+        case .double(let number):
+            if number.isFinite {
+                output.append(contentsOf: number.description.utf8)
+            } else {
+                append("null")
+            }
+        case .string(let text): writeString(text)
+        case .array(let elements):
+            output.append(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                write(element)
+            }
+            output.append(UInt8(ascii: "]"))
+        case .object(let members):
+            output.append(UInt8(ascii: "{"))
+            var first = true
+            if sortedKeys {
+                // Byte order rather than String's `<`, whose Unicode-aware comparison is slower.
+                let ordered = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+                for (key, member) in ordered {
+                    writeMember(key, member, first: &first)
+                }
+            } else {
+                for (key, member) in members {
+                    writeMember(key, member, first: &first)
+                }
+            }
+            output.append(UInt8(ascii: "}"))
+        }
+    }
+
+    mutating func writeMember(_ key: String, _ value: JSONValue, first: inout Bool) {
+        if !first { output.append(UInt8(ascii: ",")) }
+        first = false
+        writeString(key)
+        output.append(UInt8(ascii: ":"))
+        write(value)
+    }
+
+    mutating func append(_ literal: StaticString) {
+        output.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    mutating func writeInt(_ number: Int) {
+        if number == 0 {
+            output.append(UInt8(ascii: "0"))
+            return
+        }
+        if number < 0 { output.append(UInt8(ascii: "-")) }
+        // Work with the magnitude so Int.min does not overflow.
+        var magnitude = number.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of room for 20 digits
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while magnitude > 0 {
+                buffer[23 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            }
+            output.append(contentsOf: buffer[(24 - count)...])
+        }
+    }
+
+    mutating func writeString(_ text: String) {
+        output.append(UInt8(ascii: "\""))
+        var text = text
+        text.makeContiguousUTF8()
+        text.utf8.withContiguousStorageIfAvailable { bytes in
+            var runStart = 0
+            for index in bytes.indices {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                runStart = index + 1
+                output.append(UInt8(ascii: "\\"))
+                switch byte {
+                case 0x22: output.append(UInt8(ascii: "\""))
+                case 0x5C: output.append(UInt8(ascii: "\\"))
+                case 0x08: output.append(UInt8(ascii: "b"))
+                case 0x0C: output.append(UInt8(ascii: "f"))
+                case 0x0A: output.append(UInt8(ascii: "n"))
+                case 0x0D: output.append(UInt8(ascii: "r"))
+                case 0x09: output.append(UInt8(ascii: "t"))
+                default:
+                    let hex: StaticString = "0123456789abcdef"
+                    output.append(contentsOf: [UInt8(ascii: "u"), 0x30, 0x30])
+                    output.append(hex.utf8Start[Int(byte >> 4)])
+                    output.append(hex.utf8Start[Int(byte & 0x0F)])
+                }
+            }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
+        }
+        output.append(UInt8(ascii: "\""))
+    }
+}

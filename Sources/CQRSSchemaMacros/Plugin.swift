@@ -1,0 +1,7 @@
+import SwiftCompilerPlugin
+import SwiftSyntaxMacros
+
+@main
+struct CQRSSchemaMacrosPlugin: CompilerPlugin {
+    let providingMacros: [any Macro.Type] = [SchemaMacro.self]
+}

@@ -1,0 +1,111 @@
+import CQRSSchema
+import Testing
+
+@Suite("Validator")
+struct ValidatorTests {
+    func violations(_ schema: String, _ instance: String) throws -> [SchemaViolation] {
+        JSONSchema.validate(try JSONValue.parse(instance), against: try JSONValue.parse(schema))
+    }
+
+    @Test func reportsEveryViolation() throws {
+        let schema = #"{"type":"object","properties":{"a":{"type":"integer"},"b":{"items":{"maxLength":1}}},"required":["a","c"],"additionalProperties":false}"#
+        let found = try violations(schema, #"{"a":"x","b":["k","long","worse"],"d/e~":1}"#)
+        #expect(found.map(\.keyword) == ["required", "type", "maxLength", "maxLength", "additionalProperties"])
+        #expect(found.map(\.pointer) == ["", "/a", "/b/1", "/b/2", "/d~1e~0"])
+        #expect(found[0].message == #"missing required property "c""#)
+        #expect(found[1].message == "expected integer, got string")
+    }
+
+    @Test func namesClosestBranch() throws {
+        let found = Command.jsonSchema.validate(try JSONValue.parse(#"{"deposit":{"amount":"ten"}}"#))
+        #expect(found.count == 1)
+        #expect(found[0].keyword == "oneOf")
+        #expect(found[0].pointer == "")
+        #expect(found[0].message.contains(#"closest is alternative 0 ("deposit")"#))
+        #expect(found[0].message.contains("/deposit/amount: expected integer, got string"))
+        let ambiguous = try violations(#"{"oneOf":[{"type":"integer"},{"minimum":0}]}"#, "1")
+        #expect(ambiguous.map(\.message) == ["value matches 2 alternatives (alternative 0, alternative 1) but must match exactly one"])
+    }
+
+    @Test func invalidPatternIsAViolation() throws {
+        let found = try violations(#"{"pattern":"(unclosed"}"#, #""x""#)
+        #expect(found.map(\.keyword) == ["pattern"])
+        #expect(try violations(#"{"patternProperties":{"[":{}}}"#, #"{"a":1}"#).map(\.keyword) == ["patternProperties"])
+    }
+
+    @Test func unresolvableAndCyclicReferences() throws {
+        #expect(try violations(##"{"$ref":"#/$defs/missing"}"##, "1").map(\.keyword) == ["$ref"])
+        #expect(try violations(#"{"$ref":"https://example.com/s"}"#, "1").map(\.keyword) == ["$ref"])
+        let cyclic = try violations(##"{"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"}"##, "1")
+        #expect(cyclic.contains { $0.keyword == "$ref" })
+    }
+
+    @Test func ignoresMalformedKeywordsAndFormats() throws {
+        #expect(try violations(#"{"minimum":"3","type":7,"required":"a","format":"email"}"#, #""nope""#) == [])
+    }
+
+    @Test func violationsAreCodable() throws {
+        let violation = SchemaViolation(pointer: "/a", message: "m", keyword: "type")
+        let json = try encodeJSON(violation)
+        #expect(json == ["pointer": "/a", "message": "m", "keyword": "type"])
+    }
+}
+
+@Suite("Schema model")
+struct SchemaModelTests {
+    @Test func buildersComposeShortly() throws {
+        let schema = JSONSchema.object(
+            properties: [
+                "name": .string(minLength: 1, description: "Who"),
+                "age": .optional(.integer(minimum: 0, maximum: 150)),
+                "tags": .array(of: .string, uniqueItems: true),
+                "kind": .stringEnum(["a", "b"]),
+                "level": .optional(.integerEnum([1, 2])),
+                "extra": .optional(.oneOf([.string, .integer])),
+                "scores": .dictionary(of: .number),
+            ],
+            required: ["name"])
+        #expect(schema.properties?.map(\.name) == ["name", "age", "tags", "kind", "level", "extra", "scores"])
+        #expect(schema.property("age")?.json == ["type": ["integer", "null"], "minimum": 0, "maximum": 150])
+        #expect(schema.property("level")?.json == ["type": ["integer", "null"], "enum": [1, 2, nil]])
+        #expect(schema.property("extra")?.anyOf?.count == 2)
+        #expect(JSONSchema.optional(.any) == .any)
+        #expect(JSONSchema.optional(.optional(.string)) == .optional(.string))
+        #expect(schema.validate(try JSONValue.parse(#"{"name":"x","age":null,"kind":"a","level":null,"extra":3,"scores":{"a":1.5}}"#)) == [])
+        #expect(schema.validate(try JSONValue.parse(#"{"name":"","kind":"c","extra":true}"#)).count == 3)
+    }
+
+    @Test func readsSchemasBack() throws {
+        let text = ##"{"$defs":{"n":{"type":"integer"}},"additionalProperties":{"$ref":"#/$defs/n"},"not":{"const":0},"x-custom":[1],"minimum":1.5,"items":true,"description":"d"}"##
+        let json = try JSONValue.parse(text)
+        let schema = try #require(JSONSchema(json: json))
+        #expect(schema.extra == ["x-custom": [1]])
+        #expect(schema.minimum == .double(1.5))
+        #expect(schema.items == .any)
+        #expect(schema.defs?["n"] == .integer)
+        #expect(schema.json == json.withItemsNormalized)
+        #expect(JSONSchema(json: false) == .never)
+        #expect(JSONSchema(json: 3) == nil)
+        #expect(JSONSchema.ref("a/b").ref == "#/$defs/a~1b")
+    }
+
+    @Test func primitiveConformances() {
+        #expect(String.jsonSchema.json == ["type": "string"])
+        #expect(Bool.jsonSchema.json == ["type": "boolean"])
+        #expect(Double.jsonSchema.json == ["type": "number"])
+        #expect(Int8.jsonSchema.json == ["type": "integer", "minimum": -128, "maximum": 127])
+        #expect(UInt64.jsonSchema.maximum == .double(0x1p64))
+        #expect(Set<String>.jsonSchema.json == ["type": "array", "items": ["type": "string"], "uniqueItems": true])
+        #expect([String: Bool].jsonSchema.json == ["type": "object", "additionalProperties": ["type": "boolean"]])
+        #expect(JSONValue.jsonSchema.json == [:])
+    }
+}
+
+extension JSONValue {
+    /// `items: true` reads back as the empty schema.
+    fileprivate var withItemsNormalized: JSONValue {
+        guard var object = objectValue else { return self }
+        if object["items"] == true { object["items"] = [:] }
+        return .object(object)
+    }
+}

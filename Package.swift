@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "CQRSSchema", targets: ["CQRSSchema"]),
         .library(name: "CQRSSQLite", targets: ["CQRSSQLite"]),
         .library(name: "CQRSTesting", targets: ["CQRSTesting"]),
+        .library(name: "CQRSMCP", targets: ["CQRSMCP"]),
         .library(name: "Bank", targets: ["Bank"]),
         .executable(name: "cqrs-bench", targets: ["CQRSBench"]),
     ],
@@ -40,7 +41,8 @@ let package = Package(
         ),
         .target(name: "CQRSSQLite", dependencies: ["CQRS", "CSQLite"]),
         .target(name: "CQRSTesting", dependencies: ["CQRS"]),
-        .target(name: "Bank", dependencies: ["CQRS"], path: "examples/bank"),
+        .target(name: "CQRSMCP", dependencies: ["CQRS", "CQRSSchema", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Bank", dependencies: ["CQRS", "CQRSSchema"], path: "examples/bank/Bank"),
         .executableTarget(
             name: "CQRSBench",
             dependencies: ["CQRS", "CQRSSQLite", "Bank"],

@@ -81,11 +81,11 @@ func replay(store: any EventStore, count: Int) async throws -> (full: Double, sn
         try await append(Array(repeating: .deposited(amount: 1), count: batch), at: version)
         version += batch
     }
-    let full = CommandEngine<Account>(store: store, services: (), snapshotPolicy: .never)
+    let full = CommandEngine<Account>(store: store, services: (), snapshotPolicy: .never, cacheCapacity: 0)
     var runs = 5
     let fullSeconds = try await elapsed { for _ in 0..<runs { _ = try await full.load(id: id) } } / Double(runs)
     // One more event with a snapshot policy that fires writes a snapshot at `count`.
-    let snapshotting = CommandEngine<Account>(store: store, services: (), snapshotPolicy: .everyCommit)
+    let snapshotting = CommandEngine<Account>(store: store, services: (), snapshotPolicy: .everyCommit, cacheCapacity: 0)
     _ = try await snapshotting.update(id: id, .deposit(amount: 1))
     runs = 50
     let snapshotSeconds = try await elapsed { for _ in 0..<runs { _ = try await snapshotting.load(id: id) } } / Double(runs)
@@ -95,6 +95,8 @@ func replay(store: any EventStore, count: Int) async throws -> (full: Double, sn
 func format(_ value: Double) -> String { String(format: "%.0f", value) }
 
 switch arguments.first {
+case "profile-memory":
+    print(try await commandsPerSecond(store: InMemoryEventStore(), clients: 1, commandsPerClient: Int(arguments.dropFirst().first ?? "") ?? 20_000))
 case "crash-writer":
     try await crashWriter(path: arguments.dropFirst().first ?? "crash.sqlite")
 default:

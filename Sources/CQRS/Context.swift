@@ -26,8 +26,15 @@ public struct IdSource: Sendable {
     /// A source calling `make`.
     public init(_ make: @escaping @Sendable () -> UUID) { self.make = make }
 
-    /// Random UUID v4.
-    public static let random = IdSource { UUID() }
+    /// Random UUID v4 from the C library's CSPRNG (`arc4random_buf`: no system call or file per id,
+    /// unlike Foundation's `UUID()` on Linux).
+    public static let random = IdSource {
+        var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &bytes) { arc4random_buf($0.baseAddress!, 16) }
+        bytes.6 = (bytes.6 & 0x0F) | 0x40
+        bytes.8 = (bytes.8 & 0x3F) | 0x80
+        return UUID(uuid: bytes)
+    }
 
     /// Distinct, predictable UUIDs: `00000000-0000-4000-8000-000000000001`, `…0002`, … (thread-safe).
     public static func sequential(startingAt first: UInt64 = 1) -> IdSource {

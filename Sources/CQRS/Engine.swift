@@ -88,13 +88,17 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
     public private(set) var dispatchers: [any Dispatcher<A>]
     private let errorHandler: @Sendable (CqrsError, CommandContext) -> Void
     private let logger: Logger
+    private let cache: AggregateCache<A>
 
     /// Creates an engine.
-    /// - Parameter errorHandler: receives dispatcher failures (they never fail the command); by default they are logged.
+    /// - Parameters:
+    ///   - cacheCapacity: how many aggregate states the engine keeps in memory (0 disables the cache).
+    ///     A cached state is always brought up to date from the store before use.
+    ///   - errorHandler: receives dispatcher failures (they never fail the command); by default they are logged.
     public init(
         store: any EventStore, services: A.Services, snapshotPolicy: SnapshotPolicy = .every(100),
         idGenerator: AggregateIdGenerator<A> = .uuid, dispatchers: [any Dispatcher<A>] = [],
-        logger: Logger = Logger(label: "cqrs.engine"),
+        cacheCapacity: Int = 10_000, logger: Logger = Logger(label: "cqrs.engine"),
         errorHandler: (@Sendable (CqrsError, CommandContext) -> Void)? = nil
     ) {
         self.store = store
@@ -103,6 +107,7 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
         self.idGenerator = idGenerator
         self.dispatchers = dispatchers
         self.logger = logger
+        self.cache = AggregateCache(capacity: cacheCapacity)
         self.errorHandler =
             errorHandler ?? { [logger] error, context in
                 logger.error(
@@ -166,6 +171,14 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
     /// Loads an aggregate: the latest snapshot plus the events after it. A snapshot that no longer
     /// decodes is logged and ignored (full replay). Returns nil when the aggregate does not exist.
     public func load(id: String) async throws -> LoadedAggregate<A>? {
+        if let cached = cache.get(id) {
+            let newer = try await store.loadEvents(A.self, id: id, afterVersion: cached.version, limit: nil)
+            guard let last = newer.last else { return LoadedAggregate(state: cached.state, version: cached.version) }
+            var state = cached.state
+            for envelope in newer { try state.apply(envelope.payload) }
+            cache.put(id, state: state, version: last.version)
+            return LoadedAggregate(state: state, version: last.version)
+        }
         let useSnapshot = snapshotPolicy != .never
         var slice = try await store.loadStream(A.self, id: id, useSnapshot: useSnapshot)
         guard slice.version > 0 else { return nil }
@@ -183,7 +196,11 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
         for envelope in slice.events {
             try state.apply(envelope.payload)
         }
-        return LoadedAggregate(state: state, version: slice.version)
+        // The slice's version comes from the journal; the events read may end before it only if a
+        // commit landed between the two reads of a non-transactional store.
+        let version = slice.events.last?.version ?? slice.snapshot?.version ?? slice.version
+        cache.put(id, state: state, version: version)
+        return LoadedAggregate(state: state, version: version)
     }
 
     /// One page of an aggregate's events.
@@ -238,6 +255,7 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
             // A concurrent command with the same key won the race.
             return try await result(of: record, claim: claim)
         case .committed(let envelopes):
+            cache.put(id, state: next, version: version + events.count)
             await dispatch(id: id, envelopes: envelopes, context: context)
             return CommandResult(
                 aggregateId: id, version: envelopes.last?.version ?? version,

@@ -61,13 +61,13 @@ final class SQLiteConnection: @unchecked Sendable {
 
     /// Runs `body` in a transaction; rolls back when it throws.
     func transaction<T>(immediate: Bool, _ body: () throws -> T) throws -> T {
-        try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
+        try statement(immediate ? "BEGIN IMMEDIATE" : "BEGIN").run([])
         do {
             let result = try body()
-            try execute("COMMIT")
+            try statement("COMMIT").run([])
             return result
         } catch {
-            try? execute("ROLLBACK")
+            if sqlite3_get_autocommit(handle) == 0 { try? execute("ROLLBACK") }
             throw error
         }
     }

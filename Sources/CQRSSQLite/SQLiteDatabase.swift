@@ -50,10 +50,13 @@ public final class SQLiteDatabase: Sendable {
     }
 
     /// Runs `body` inside a read transaction on one of the reader connections.
-    func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+    /// - Parameter singleStatement: skip the explicit transaction (one statement is atomic by itself).
+    func read<T: Sendable>(
+        singleStatement: Bool = false, _ body: @escaping @Sendable (SQLiteConnection) throws -> T
+    ) async throws -> T {
         let index = nextReader.wrappingAdd(1, ordering: .relaxed).oldValue
         return try await readers[abs(index % readers.count)].run { connection in
-            try connection.transaction(immediate: false) { try body(connection) }
+            singleStatement ? try body(connection) : try connection.transaction(immediate: false) { try body(connection) }
         }
     }
 

@@ -39,20 +39,20 @@ public final class SQLiteEventStore: EventStore {
             let version = try Self.version(connection, A.aggregateType, id)
             return (snapshot, events, version)
         }
-        return StreamSlice(snapshot: rows.0, events: try rows.1.map { try $0.decode(A.Event.self) }, version: rows.2)
+        return StreamSlice(snapshot: rows.0, events: try RawEvent.decode(rows.1, as: A.Event.self), version: rows.2)
     }
 
     public func loadEvents<A: Aggregate>(_ type: A.Type, id: String, afterVersion: Int, limit: Int?) async throws
         -> [EventEnvelope<A.Event>]
     {
-        let rows = try await database.read { connection in
+        let rows = try await database.read(singleStatement: true) { connection in
             try Self.events(connection, A.aggregateType, id, after: afterVersion, limit: limit ?? -1)
         }
-        return try rows.map { try $0.decode(A.Event.self) }
+        return try RawEvent.decode(rows, as: A.Event.self)
     }
 
     public func streamVersion(aggregateType: String, id: String) async throws -> Int {
-        try await database.read { connection in try Self.version(connection, aggregateType, id) }
+        try await database.read(singleStatement: true) { connection in try Self.version(connection, aggregateType, id) }
     }
 
     public func commit<A: Aggregate>(_ commit: PendingCommit<A>) async throws -> CommitOutcome<A.Event> {
@@ -121,16 +121,16 @@ public final class SQLiteEventStore: EventStore {
     }
 
     public func idempotencyRecord(aggregateType: String, key: String) async throws -> IdempotencyRecord? {
-        try await database.read { connection in try Self.idempotency(connection, aggregateType, key) }
+        try await database.read(singleStatement: true) { connection in try Self.idempotency(connection, aggregateType, key) }
     }
 
     public func readAll(after position: Int64, limit: Int) async throws -> [EventEnvelope<JSONValue>] {
-        let rows = try await database.read { connection in
+        let rows = try await database.read(singleStatement: true) { connection in
             try connection.statement(
                 "SELECT \(Self.eventColumns) FROM events WHERE position > ? ORDER BY position LIMIT ?"
             ).rows([.integer(position), .integer(Int64(max(limit, 0)))], RawEvent.init)
         }
-        return try rows.map { try $0.decode(JSONValue.self) }
+        return try RawEvent.decode(rows, as: JSONValue.self)
     }
 
     // MARK: - Queries shared by reads and writes
@@ -198,22 +198,54 @@ private struct RawEvent: Sendable {
         occurredAt = row.int(8)
     }
 
-    func decode<E: Decodable & Sendable>(_ type: E.Type) throws -> EventEnvelope<E> {
+    /// Decodes rows in one pass: payloads as one JSON array (one decoder call instead of one per
+    /// event), metadata once per distinct text (the events of a commit share it).
+    static func decode<E: Decodable & Sendable>(_ rows: [RawEvent], as type: E.Type) throws -> [EventEnvelope<E>] {
+        guard !rows.isEmpty else { return [] }
         let decoder = CQRSJSON.makeDecoder()
-        let payload: E
-        do {
-            payload = try decoder.decode(E.self, from: self.payload)
-        } catch {
-            throw CqrsError.serialization(
-                "Event \(aggregateType) '\(aggregateId)' version \(version) (\(eventType)) does not decode as \(E.self): \(error)")
+        var array = Data([UInt8(ascii: "[")])
+        array.reserveCapacity(rows.reduce(2) { $0 + $1.payload.count + 1 })
+        for (index, row) in rows.enumerated() {
+            if index > 0 { array.append(UInt8(ascii: ",")) }
+            array.append(row.payload)
         }
-        guard let uuid = UUID(uuidString: eventId) else {
-            throw CqrsError.serialization("Event at position \(position) has an invalid id '\(eventId)'")
+        let payloads: [E]
+        if E.self == JSONValue.self {
+            // The global log's raw form: our strict parser keeps numbers exactly.
+            payloads = try rows.map { row in
+                do { return try JSONValue.parse(row.payload) as! E } catch {
+                    throw CqrsError.serialization("Event at position \(row.position) is not valid JSON: \(error)")
+                }
+            }
+        } else if let batch = try? decoder.decode([E].self, from: array) {
+            payloads = batch
+        } else {
+            // Find the culprit for a precise error.
+            payloads = try rows.map { row in
+                do {
+                    return try decoder.decode(E.self, from: row.payload)
+                } catch {
+                    throw CqrsError.serialization(
+                        "Event \(row.aggregateType) '\(row.aggregateId)' version \(row.version) (\(row.eventType)) does not decode as \(E.self): \(error)")
+                }
+            }
         }
-        return EventEnvelope(
-            eventId: uuid, aggregateType: aggregateType, aggregateId: aggregateId, version: version,
-            globalPosition: position, eventType: eventType, payload: payload,
-            metadata: try decoder.decode([String: String].self, from: metadata),
-            occurredAt: Date(millisecondsSince1970: occurredAt))
+        var metadataCache: [Data: [String: String]] = [:]
+        return try zip(rows, payloads).map { row, payload in
+            guard let uuid = UUID(uuidString: row.eventId) else {
+                throw CqrsError.serialization("Event at position \(row.position) has an invalid id '\(row.eventId)'")
+            }
+            let metadata: [String: String]
+            if let cached = metadataCache[row.metadata] {
+                metadata = cached
+            } else {
+                metadata = try decoder.decode([String: String].self, from: row.metadata)
+                metadataCache[row.metadata] = metadata
+            }
+            return EventEnvelope(
+                eventId: uuid, aggregateType: row.aggregateType, aggregateId: row.aggregateId, version: row.version,
+                globalPosition: row.position, eventType: row.eventType, payload: payload, metadata: metadata,
+                occurredAt: Date(millisecondsSince1970: row.occurredAt))
+        }
     }
 }

@@ -52,6 +52,36 @@ public struct LoadedAggregate<A: Aggregate>: Sendable {
     }
 }
 
+/// One event of an aggregate's audit log, with its payload as JSON.
+@Schema
+public struct AuditEntry: Sendable, Hashable, Codable {
+    /// The event's unique id.
+    public var eventId: UUID
+    /// The aggregate's version after this event (1 for the first).
+    public var version: Int
+    /// The event's stable type name.
+    public var eventType: String
+    /// The event itself.
+    public var payload: JSONValue
+    /// User, request, correlation and causation ids, plus caller entries.
+    public var metadata: [String: String]
+    /// When the event was committed (UTC, millisecond precision).
+    public var occurredAt: Date
+    /// The event's position in the store-wide log.
+    public var globalPosition: Int64
+
+    /// The audit form of an envelope.
+    public init<E: Encodable & Sendable>(_ envelope: EventEnvelope<E>) throws {
+        eventId = envelope.eventId
+        version = envelope.version
+        eventType = envelope.eventType
+        payload = try CQRSJSON.value(of: envelope.payload)
+        metadata = envelope.metadata
+        occurredAt = envelope.occurredAt
+        globalPosition = envelope.globalPosition
+    }
+}
+
 /// One page of an aggregate's audit log.
 public struct AuditPage<Event: Sendable>: Sendable {
     /// The events of the page, in version order.

@@ -2,6 +2,7 @@ import CQRSSchema
 import Foundation
 
 /// One stored event with everything known about it.
+@Schema
 public struct EventEnvelope<Payload: Sendable>: Sendable {
     /// A unique id of this event.
     public var eventId: UUID

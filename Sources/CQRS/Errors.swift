@@ -5,6 +5,7 @@ import CQRSSchema
 /// Its JSON form is the contract with clients:
 /// `{"domain","code","internalCode","status","message","details"?,"requestId"?}`.
 /// `code` is `DOMAIN_NAME` in upper case and `internalCode` is `prefix * 1000 + index`.
+@Schema
 public struct CqrsError: Error, Sendable, Hashable, Codable, CustomStringConvertible {
     /// The domain that owns the code, e.g. `"account"` or `"infrastructure"`.
     public var domain: String

@@ -1,6 +1,7 @@
 import CQRSSchema
 
 /// An RFC 9457 problem document (`application/problem+json`) for a ``CqrsError``.
+@Schema
 public struct ProblemDetails: Sendable, Hashable, Codable {
     /// The media type of a problem document.
     public static let mediaType = "application/problem+json"

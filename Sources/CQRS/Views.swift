@@ -65,6 +65,7 @@ public struct ViewDispatcher<V: View>: Dispatcher {
 }
 
 /// The latest state of one aggregate as a read model: `{"id","version","state"}`.
+@Schema
 public struct AggregateState<A: Aggregate>: ReadModel {
     public static var modelType: String { A.aggregateType }
     public static var sortableFields: Set<String> {

@@ -325,14 +325,22 @@ private struct Validator {
         if let branches = schema["anyOf"]?.arrayValue {
             let results = branches.map { branch in probe { $0.validate(value, branch, pointer: pointer) } }
             if !results.contains(where: \.isEmpty) {
-                fail(pointer, "anyOf", "value matches none of the \(branches.count) alternatives" + closest(results, branches))
+                if let selected = selectedBranch(value, branches) {
+                    violations += results[selected]
+                } else {
+                    fail(pointer, "anyOf", "value matches none of the \(branches.count) alternatives" + closest(results, branches))
+                }
             }
         }
         if let branches = schema["oneOf"]?.arrayValue {
             let results = branches.map { branch in probe { $0.validate(value, branch, pointer: pointer) } }
             let matching = results.indices.filter { results[$0].isEmpty }
             if matching.isEmpty {
-                fail(pointer, "oneOf", "value matches none of the \(branches.count) alternatives" + closest(results, branches))
+                if let selected = selectedBranch(value, branches) {
+                    violations += results[selected]
+                } else {
+                    fail(pointer, "oneOf", "value matches none of the \(branches.count) alternatives" + closest(results, branches))
+                }
             } else if matching.count > 1 {
                 let names = matching.map { label(branches[$0], $0) }.joined(separator: ", ")
                 fail(pointer, "oneOf", "value matches \(matching.count) alternatives (\(names)) but must match exactly one")
@@ -350,6 +358,18 @@ private struct Validator {
                 validate(value, otherwise, pointer: pointer)
             }
         }
+    }
+
+    /// The one branch an object clearly meant: the only one whose required members are all present
+    /// (a keyed enum case such as `{"deposit":{…}}`). Its own violations, with their precise
+    /// pointers, then explain the failure better than "matches none of the alternatives".
+    func selectedBranch(_ value: JSONValue, _ branches: [JSONValue]) -> Int? {
+        guard let members = value.objectValue else { return nil }
+        let candidates = branches.indices.filter { index in
+            guard let required = branches[index]["required"]?.arrayValue, !required.isEmpty else { return false }
+            return required.allSatisfy { $0.stringValue.map { members[$0] != nil } ?? false }
+        }
+        return candidates.count == 1 ? candidates[0] : nil
     }
 
     /// Names the branch with the fewest violations and its first violation.

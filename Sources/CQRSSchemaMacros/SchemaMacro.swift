@@ -14,12 +14,13 @@ public struct SchemaMacro: ExtensionMacro {
     ) throws -> [ExtensionDeclSyntax] {
         var diagnostics = Diagnostics(context: context)
         let body: String?
+        let generics: GenericParameterClauseSyntax?
         if let structDecl = declaration.as(StructDeclSyntax.self) {
-            body = rejectGeneric(structDecl.genericParameterClause, &diagnostics)
-                ? nil : structSchema(structDecl, &diagnostics)
+            generics = structDecl.genericParameterClause
+            body = structSchema(structDecl, &diagnostics)
         } else if let enumDecl = declaration.as(EnumDeclSyntax.self) {
-            body = rejectGeneric(enumDecl.genericParameterClause, &diagnostics)
-                ? nil : enumSchema(enumDecl, &diagnostics)
+            generics = enumDecl.genericParameterClause
+            body = enumSchema(enumDecl, &diagnostics)
         } else {
             let kind: String
             switch declaration.kind {
@@ -35,20 +36,18 @@ public struct SchemaMacro: ExtensionMacro {
         guard let body, !diagnostics.failed else { return [] }
         // An existing conformance (declared elsewhere) leaves `protocols` empty.
         let conformance = protocols.isEmpty ? "" : ": JSONSchemaProviding"
+        // A generic type conforms when its parameters do: `where T: JSONSchemaProviding`.
+        let parameters = generics?.parameters.map { $0.name.text } ?? []
+        let whereClause = parameters.isEmpty
+            ? "" : " where " + parameters.map { "\($0): JSONSchemaProviding" }.joined(separator: ", ")
         // Spelled out as text so that the generated code keeps a readable, stable indentation.
         let indentedBody = body.split(separator: "\n", omittingEmptySubsequences: false)
             .map { "        " + $0 }.joined(separator: "\n")
         let source = DeclSyntax(
-            stringLiteral: "extension \(type.trimmedDescription)\(conformance) {\n"
+            stringLiteral: "extension \(type.trimmedDescription)\(conformance)\(whereClause) {\n"
                 + "    public static var jsonSchema: JSONSchema {\n\(indentedBody)\n    }\n}")
         guard let extensionDecl = source.as(ExtensionDeclSyntax.self) else { return [] }
         return [extensionDecl]
-    }
-
-    private static func rejectGeneric(_ clause: GenericParameterClauseSyntax?, _ diagnostics: inout Diagnostics) -> Bool {
-        guard let clause else { return false }
-        diagnostics.error(clause, "@Schema does not support generic types; conform to JSONSchemaProviding by hand")
-        return true
     }
 
     // MARK: Structs

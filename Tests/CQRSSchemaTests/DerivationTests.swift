@@ -156,7 +156,7 @@ struct DerivationTests {
         #expect(!decoderAccepts(Envelope.self, bad))
         let pointers = Envelope.jsonSchema.validate(bad).map(\.pointer)
         // Every violation is reported, each at its own location.
-        #expect(pointers == ["/byName/k", "/commands/1", "/priorities"])
+        #expect(pointers == ["/byName/k/FREEZE", "/commands/1/deposit/amount", "/priorities"])
     }
 
     @Test func nestedTypesAndFoundationValues() throws {

@@ -16,13 +16,17 @@ struct ValidatorTests {
         #expect(found[1].message == "expected integer, got string")
     }
 
-    @Test func namesClosestBranch() throws {
+    @Test func reportsTheSelectedBranchOrNamesTheClosest() throws {
+        // The object names its case: the violation is reported inside that case, where it is.
         let found = Command.jsonSchema.validate(try JSONValue.parse(#"{"deposit":{"amount":"ten"}}"#))
         #expect(found.count == 1)
-        #expect(found[0].keyword == "oneOf")
-        #expect(found[0].pointer == "")
-        #expect(found[0].message.contains(#"closest is alternative 0 ("deposit")"#))
-        #expect(found[0].message.contains("/deposit/amount: expected integer, got string"))
+        #expect(found[0].keyword == "type")
+        #expect(found[0].pointer == "/deposit/amount")
+        #expect(found[0].message == "expected integer, got string")
+        // No case is named: the closest alternative is described.
+        let unnamed = try violations(#"{"oneOf":[{"type":"object","required":["a"]},{"type":"string"}]}"#, "{}")
+        #expect(unnamed.count == 1 && unnamed[0].keyword == "oneOf" && unnamed[0].pointer == "")
+        #expect(unnamed[0].message.contains("closest is alternative 0"))
         let ambiguous = try violations(#"{"oneOf":[{"type":"integer"},{"minimum":0}]}"#, "1")
         #expect(ambiguous.map(\.message) == ["value matches 2 alternatives (alternative 0, alternative 1) but must match exactly one"])
     }

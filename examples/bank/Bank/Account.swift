@@ -1,7 +1,9 @@
 import CQRS
+import CQRSSchema
 import Foundation
 
 /// A bank account holding a balance in cents.
+@Schema
 public struct Account: CommandHandler, Equatable {
     public static let aggregateType = "account"
     public static var sortableStateFields: [String] { ["balance", "owner", "status"] }
@@ -75,6 +77,7 @@ public struct Account: CommandHandler, Equatable {
 }
 
 /// Whether an account accepts operations.
+@Schema
 public enum AccountStatus: String, Codable, Sendable, Equatable {
     /// Accepts deposits and withdrawals.
     case open
@@ -83,6 +86,7 @@ public enum AccountStatus: String, Codable, Sendable, Equatable {
 }
 
 /// What happened to an account.
+@Schema
 public enum AccountEvent: DomainEvent {
     /// The account was opened for an owner.
     case opened(owner: String)
@@ -104,12 +108,14 @@ public enum AccountEvent: DomainEvent {
 }
 
 /// Opens a new account.
+@Schema
 public enum OpenAccount: Codable, Sendable, Equatable {
     /// Opens an account for an owner.
     case open(owner: String)
 }
 
 /// Changes an existing account.
+@Schema
 public enum AccountCommand: Codable, Sendable, Equatable {
     /// Pays money in; the amount is a positive number of cents.
     case deposit(amount: Int)

@@ -1,7 +1,9 @@
 import CQRS
+import CQRSSchema
 
 /// The grant of one right to one user: an association modelled as an aggregate whose id is
 /// derived from the pair (`user_42` + `right_7` gives `user_42_right_7`).
+@Schema
 public struct UserRight: CommandHandler, Equatable {
     public static let aggregateType = "user_right"
 
@@ -62,6 +64,7 @@ public struct UserRight: CommandHandler, Equatable {
 }
 
 /// What happened to a grant.
+@Schema
 public enum UserRightEvent: DomainEvent {
     /// The right was granted to the user.
     case granted(userId: String, rightId: String)
@@ -77,12 +80,14 @@ public enum UserRightEvent: DomainEvent {
 }
 
 /// Grants a right to a user.
+@Schema
 public enum GrantRight: Codable, Sendable, Equatable {
     /// Grants `rightId` to `userId`.
     case grant(userId: String, rightId: String)
 }
 
 /// Changes a grant.
+@Schema
 public enum UserRightCommand: Codable, Sendable, Equatable {
     /// Withdraws the grant.
     case revoke

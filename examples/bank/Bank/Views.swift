@@ -1,7 +1,9 @@
 import CQRS
+import CQRSSchema
 import Foundation
 
 /// One deposit or withdrawal, listed under its account.
+@Schema
 public struct Movement: View, Equatable {
     public typealias Source = Account
     public static let modelType = "movement"
@@ -47,6 +49,7 @@ public struct Movement: View, Equatable {
 }
 
 /// The direction of a movement.
+@Schema
 public enum MovementKind: String, Codable, Sendable, Equatable {
     /// Money paid in.
     case deposit
@@ -55,6 +58,7 @@ public enum MovementKind: String, Codable, Sendable, Equatable {
 }
 
 /// One line per account: owner, balance and activity.
+@Schema
 public struct AccountSummary: View, Equatable {
     public typealias Source = Account
     public static let modelType = "account_summary"

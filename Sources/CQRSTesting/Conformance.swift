@@ -24,7 +24,7 @@ public enum ConformanceCheck: String, CaseIterable, Sendable, CustomStringConver
     case idempotentUpdate, idempotentCreate, idempotencyKeyReuse, concurrentIdempotentCommands
     case snapshotPolicies, undecodableSnapshot, globalLogOrder, globalLogNoSkipUnderConcurrency
     case auditPaging, readStorageCrud, readStorageFilters, readStorageSortAndPaging, readStorageChildren
-    case projections
+    case projections, enginesSharingAStore
 
     public var description: String { rawValue }
 }
@@ -63,6 +63,7 @@ public struct ConformanceSuite: Sendable {
         case .readStorageSortAndPaging: try await readStorageSortAndPaging()
         case .readStorageChildren: try await readStorageChildren()
         case .projections: try await projections()
+        case .enginesSharingAStore: try await enginesSharingAStore()
         }
     }
 
@@ -399,6 +400,37 @@ public struct ConformanceSuite: Sendable {
         try await expectError("INFRASTRUCTURE_VALIDATION_FAILED", status: 400) { try await engine.auditLog(id: "a1", limit: 0) }
         try await expectError("INFRASTRUCTURE_VALIDATION_FAILED", status: 400) { try await engine.auditLog(id: "a1", offset: -1) }
         try await expectError("INFRASTRUCTURE_AGGREGATE_NOT_FOUND", status: 404) { try await engine.auditLog(id: "none") }
+    }
+
+    /// Two engines (as in two processes) on one store: each engine's cache must catch up with the
+    /// other's commits, and concurrent commands from both must never lose an event.
+    private func enginesSharingAStore() async throws {
+        let store = try await backend.makeEventStore()
+        let first = engine(store)
+        let second = engine(store)
+        try await start(first, "m1")
+        for round in 0..<5 {
+            let writer = round.isMultiple(of: 2) ? first : second
+            _ = try await writer.update(id: "m1", .add(1))
+        }
+        let fromFirst = try await first.load(id: "m1")
+        let fromSecond = try await second.load(id: "m1")
+        try expect(fromFirst?.version == 6 && fromFirst?.state.value == 5, "first engine sees every commit: \(String(describing: fromFirst))")
+        try expect(fromSecond?.version == 6 && fromSecond?.state.value == 5, "second engine sees every commit")
+        let successes = await withTaskGroup(of: Int.self) { group in
+            for n in 0..<20 {
+                group.addTask {
+                    let engine = n.isMultiple(of: 2) ? first : second
+                    for _ in 0..<5 {
+                        if (try? await engine.update(id: "m1", .add(1))) != nil { return 1 }
+                    }
+                    return 0
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        let final = try await first.load(id: "m1")
+        try expect(final?.version == 6 + successes && final?.state.value == 5 + successes, "no lost update: \(successes) successes, \(String(describing: final))")
     }
 
     // MARK: - Read storage checks

@@ -72,6 +72,29 @@ struct SQLiteStoreTests {
         #expect(loaded?.state.balance == 5 && loaded?.version == 2)
     }
 
+    /// Two stores (two connections sets, as two processes would have) on one file.
+    @Test func twoStoresOnOneFile() async throws {
+        let path = SQLiteBackend.freshPath()
+        let first = CommandEngine<Account>(store: try SQLiteEventStore(path: path), services: ())
+        let second = CommandEngine<Account>(store: try SQLiteEventStore(path: path), services: ())
+        let id = try await first.create(.open(owner: "Ada")).aggregateId
+        let outcomes = await withTaskGroup(of: String.self) { group in
+            for n in 0..<32 {
+                group.addTask {
+                    do {
+                        _ = try await (n.isMultiple(of: 2) ? first : second).update(id: id, .deposit(amount: 1))
+                        return "ok"
+                    } catch { return CqrsError.wrapping(error).code }
+                }
+            }
+            return await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        let successes = outcomes.filter { $0 == "ok" }.count
+        #expect(Set(outcomes).isSubset(of: ["ok", "INFRASTRUCTURE_CONCURRENCY_ERROR"]), "\(Set(outcomes))")
+        let state = try await second.load(id: id)
+        #expect(state?.version == 1 + successes && state?.state.balance == successes)
+    }
+
     /// `kill -9` of a writing process at arbitrary moments: every acknowledged command is in the
     /// file afterwards, every stream is complete (versions 1…n), and the global log has no hole.
     @Test func survivesKill9() async throws {

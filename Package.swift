@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "CQRSSQLite", dependencies: ["CQRS", "CSQLite"]),
         .target(name: "CQRSTesting", dependencies: ["CQRS"]),
         .target(name: "CQRSMCP", dependencies: ["CQRS", "CQRSSchema", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Bank", dependencies: ["CQRS", "CQRSSchema"], path: "examples/bank/Bank"),
+        .target(name: "Bank", dependencies: ["CQRS", "CQRSSchema", "CQRSMCP"], path: "examples/bank/Bank"),
         .executableTarget(
             name: "CQRSBench",
             dependencies: ["CQRS", "CQRSSQLite", "Bank"],
@@ -59,7 +59,7 @@ let package = Package(
         ),
         .testTarget(name: "CQRSTests", dependencies: ["CQRS", "CQRSTesting", "Bank"]),
         .testTarget(name: "CQRSSQLiteTests", dependencies: ["CQRSSQLite", "CQRSTesting", "Bank"]),
-        .testTarget(name: "BankTests", dependencies: ["Bank", "CQRSTesting", "CQRSSQLite"]),
+        .testTarget(name: "BankTests", dependencies: ["Bank", "CQRSTesting", "CQRSSQLite", "CQRSMCP"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -36,10 +36,18 @@ public protocol CommandHandler: Aggregate {
     /// Services injected into the handlers (clients, policies); `Void` when none.
     associatedtype Services: Sendable = Void
 
+    /// The coding keys of the update commands that destroy or irreversibly end something (e.g.
+    /// `["close"]`); front ends mark them as destructive. None by default.
+    static var destructiveCommands: Set<String> { get }
+
     /// Decides the events of a create command.
     func handleCreate(_ command: CreateCommand, services: Services, context: CommandContext) async throws -> [Event]
     /// Decides the events of an update command.
     func handleUpdate(_ command: UpdateCommand, services: Services, context: CommandContext) async throws -> [Event]
+}
+
+extension CommandHandler {
+    public static var destructiveCommands: Set<String> { [] }
 }
 
 /// Chooses the id of the aggregate a create command makes.

@@ -7,6 +7,7 @@ import Foundation
 public struct Account: CommandHandler, Equatable {
     public static let aggregateType = "account"
     public static var sortableStateFields: [String] { ["balance", "owner", "status"] }
+    public static var destructiveCommands: Set<String> { ["close"] }
 
     /// The account id.
     public var id: String

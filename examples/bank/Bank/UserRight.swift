@@ -6,6 +6,7 @@ import CQRSSchema
 @Schema
 public struct UserRight: CommandHandler, Equatable {
     public static let aggregateType = "user_right"
+    public static var destructiveCommands: Set<String> { ["revoke"] }
 
     /// `{userId}_{rightId}`.
     public var id: String

@@ -1,0 +1,597 @@
+import CQRS
+import CQRSSchema
+import Foundation
+
+/// The MCP tools, resources and completions of registered aggregates and views, generated from
+/// their Swift declarations (never written by hand).
+///
+/// For an aggregate of type `account`:
+/// - one tool per create-command case (`account_open`) and per update-command case
+///   (`account_deposit`, … with `id`, optional `expectedVersion` and `idempotencyKey`);
+/// - `account_get` (latest state), `account_list` (filter, sort, paging over latest states, when a
+///   state storage is registered) and `account_events` (the audit log);
+/// - for each registered view: `<view>_get` and `<view>_list` (child views take `parentId`).
+///
+/// Arguments are validated against each tool's `inputSchema` before anything runs; a violation, a
+/// domain error or a conflict is a tool result with `isError: true` whose `structuredContent` is the
+/// `CqrsError` JSON.
+public struct ToolCatalog: MCPToolProvider {
+    /// Which tools the catalog exposes.
+    public struct Options: Sendable {
+        /// When set, only these aggregate types, view types or tool names are exposed.
+        public var include: Set<String>?
+        /// The user recorded on commands when the transport authenticated nobody.
+        public var defaultUser: String
+
+        /// Creates options.
+        public init(include: Set<String>? = nil, defaultUser: String = "anonymous") {
+            self.include = include
+            self.defaultUser = defaultUser
+        }
+    }
+
+    struct Entry: Sendable {
+        var tool: MCPTool
+        var group: String
+        var call: @Sendable (JSONValue, CommandContext) async throws -> JSONValue
+    }
+
+    struct ResourceSource: Sendable {
+        var state: @Sendable (String) async throws -> JSONValue?
+        var events: @Sendable (String) async throws -> JSONValue?
+        var ids: @Sendable (String) async throws -> [String]
+    }
+
+    private(set) var entries: [Entry] = []
+    private var entryIndex: [String: Int] = [:]
+    private var resourceSources: [String: ResourceSource] = [:]
+    private var resourceOrder: [String] = []
+    /// The options in force.
+    public let options: Options
+
+    /// An empty catalog.
+    public init(options: Options = Options()) {
+        self.options = options
+    }
+
+    public var tools: [MCPTool] { entries.map(\.tool) }
+
+    public var resourceTemplates: [MCPResourceTemplate] {
+        resourceOrder.flatMap { type in
+            [
+                MCPResourceTemplate(
+                    uriTemplate: "cqrs://\(type)/{id}", name: "\(type)_state", title: "\(Naming.title(type)) state",
+                    description: "The latest state of one \(type): {\"id\",\"version\",\"state\"}.",
+                    mimeType: "application/json"),
+                MCPResourceTemplate(
+                    uriTemplate: "cqrs://\(type)/{id}/events", name: "\(type)_events",
+                    title: "\(Naming.title(type)) events",
+                    description: "The events of one \(type) (the first 1000): {\"events\",\"total\"}.",
+                    mimeType: "application/json"),
+            ]
+        }
+    }
+
+    // MARK: - Registration
+
+    /// Registers an aggregate's commands, reads and audit log.
+    ///
+    /// - Parameter states: the latest-state storage kept by a ``LatestStateProjection``; when given,
+    ///   `<type>_list` is generated and `{id}` completion uses it.
+    /// - Throws: a configuration error when a generated tool name is invalid or taken.
+    public mutating func register<A: CommandHandler>(
+        _ engine: CommandEngine<A>, states: (any ReadStorage<AggregateState<A>>)? = nil
+    ) throws
+    where
+        A: JSONSchemaProviding, A.CreateCommand: JSONSchemaProviding, A.UpdateCommand: JSONSchemaProviding,
+        A.Event: JSONSchemaProviding
+    {
+        let type = A.aggregateType
+        let noun = Naming.title(type).lowercased()
+        let idProperty: JSONValue = ["type": "string", "minLength": 1, "description": .string("The \(noun)'s id.")]
+        let commandOutput = Self.objectSchema(
+            [
+                ("id", ["type": "string", "description": .string("The \(noun)'s id.")]),
+                ("version", ["type": "integer", "minimum": 0, "description": "The version after the command."]),
+                ("globalPosition", ["type": "integer", "minimum": 1, "description": "The global log position of the last event written."]),
+                ("replayed", ["type": "boolean", "description": "True when this repeats the stored result of an earlier call with the same idempotency key."]),
+            ], required: ["id", "version"], additional: false)
+        let idempotencyProperty: JSONValue = [
+            "type": "string", "minLength": 1, "maxLength": 200,
+            "description": "Optional key that makes retries safe: a repeated call with the same key and arguments returns the first result and changes nothing.",
+        ]
+
+        for command in try Self.cases(of: A.CreateCommand.jsonSchema, defaultName: "create", group: type) {
+            var properties = command.properties
+            properties.append(("idempotencyKey", idempotencyProperty))
+            let input = Self.objectSchema(properties, required: command.required, additional: false)
+            try add(
+                Entry(
+                    tool: MCPTool(
+                        name: "\(type)_\(Naming.snake(command.name))", title: "\(Naming.title(command.name)) \(noun)",
+                        description: command.description ?? "Creates a \(noun) (\(command.name)).",
+                        inputSchema: input, outputSchema: commandOutput,
+                        annotations: MCPToolAnnotations(
+                            readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false)),
+                    group: type,
+                    call: { arguments, context in
+                        var members = arguments.objectValue ?? [:]
+                        let key = members.removeValue(forKey: "idempotencyKey")?.stringValue
+                        let decoded = try Self.decodeCommand(A.CreateCommand.self, command: command, members: members)
+                        let result = try await engine.create(
+                            decoded, context: context,
+                            metadata: ["tool": "\(type)_\(Naming.snake(command.name))"], idempotencyKey: key)
+                        return Self.commandResult(result)
+                    }))
+        }
+
+        for command in try Self.cases(of: A.UpdateCommand.jsonSchema, defaultName: "update", group: type) {
+            for reserved in ["id", "expectedVersion", "idempotencyKey"] where command.properties.contains(where: { $0.0 == reserved }) {
+                throw CqrsError(
+                    domain: InfrastructureError.domain, code: InfrastructureError.configurationError.code,
+                    internalCode: InfrastructureError.configurationError.internalCode, status: 500,
+                    message: "\(type) command \(command.name) has a field named \(reserved), which the tool reserves")
+            }
+            var properties: [(String, JSONValue)] = [("id", idProperty)]
+            properties += command.properties
+            properties.append(
+                ("expectedVersion", [
+                    "type": "integer", "minimum": 1,
+                    "description": .string("Optional: fail with a conflict unless the \(noun) is at this version."),
+                ]))
+            properties.append(("idempotencyKey", idempotencyProperty))
+            let destructive = A.destructiveCommands.contains(command.name)
+            let toolName = "\(type)_\(Naming.snake(command.name))"
+            try add(
+                Entry(
+                    tool: MCPTool(
+                        name: toolName, title: "\(Naming.title(command.name)) \(noun)",
+                        description: command.description ?? "Runs \(command.name) on a \(noun).",
+                        inputSchema: Self.objectSchema(properties, required: ["id"] + command.required, additional: false),
+                        outputSchema: commandOutput,
+                        annotations: MCPToolAnnotations(
+                            readOnlyHint: false, destructiveHint: destructive, idempotentHint: false,
+                            openWorldHint: false)),
+                    group: type,
+                    call: { arguments, context in
+                        var members = arguments.objectValue ?? [:]
+                        let id = members.removeValue(forKey: "id")?.stringValue ?? ""
+                        let expected = members.removeValue(forKey: "expectedVersion")?.intValue
+                        let key = members.removeValue(forKey: "idempotencyKey")?.stringValue
+                        let decoded = try Self.decodeCommand(A.UpdateCommand.self, command: command, members: members)
+                        let result = try await engine.update(
+                            id: id, decoded, context: context,
+                            metadata: ["tool": toolName], expectedVersion: expected, idempotencyKey: key)
+                        return Self.commandResult(result)
+                    }))
+        }
+
+        let stateSchema = AggregateState<A>.jsonSchema.json
+        try add(
+            Entry(
+                tool: MCPTool(
+                    name: "\(type)_get", title: "Get \(noun)",
+                    description: "The latest state of one \(noun), read from its events: {\"id\",\"version\",\"state\"}.",
+                    inputSchema: Self.objectSchema([("id", idProperty)], required: ["id"], additional: false),
+                    outputSchema: stateSchema, annotations: Self.readAnnotations),
+                group: type,
+                call: { arguments, _ in
+                    let id = arguments["id"]?.stringValue ?? ""
+                    guard let loaded = try await engine.load(id: id) else { throw CqrsError.aggregateNotFound(type, id: id) }
+                    return try CQRSJSON.value(of: AggregateState(id: id, version: loaded.version, state: loaded.state))
+                }))
+
+        if let states {
+            try add(
+                Self.listEntry(
+                    name: "\(type)_list", title: "List \(noun)s", group: type,
+                    description: "Lists \(noun)s (latest states) with optional filters, sorting and paging.",
+                    model: AggregateState<A>.self, itemSchema: stateSchema, storage: states, parentDescription: nil))
+        }
+
+        let entrySchema = AuditEntry.jsonSchema.json
+        try add(
+            Entry(
+                tool: MCPTool(
+                    name: "\(type)_events", title: "\(Naming.title(type)) events",
+                    description: "The audit log of one \(noun): its events in order, paged.",
+                    inputSchema: Self.objectSchema(
+                        [("id", idProperty), ("limit", Self.limitSchema), ("cursor", Self.cursorSchema)], required: ["id"],
+                        additional: false),
+                    outputSchema: Self.objectSchema(
+                        [
+                            ("events", ["type": "array", "items": entrySchema]),
+                            ("nextCursor", ["type": "string", "description": "Pass it as `cursor` to get the next page."]),
+                            ("total", ["type": "integer", "minimum": 0, "description": "The number of events in all."]),
+                        ], required: ["events", "total"], additional: false),
+                    annotations: Self.readAnnotations),
+                group: type,
+                call: { arguments, _ in
+                    let id = arguments["id"]?.stringValue ?? ""
+                    let limit = arguments["limit"]?.intValue ?? ReadQuery.defaultLimit
+                    let offset = try Cursor.offset(arguments["cursor"])
+                    let page = try await engine.auditLog(id: id, offset: offset, limit: limit)
+                    var result: [String: JSONValue] = [
+                        "events": .array(try page.events.map { try CQRSJSON.value(of: AuditEntry($0)) }),
+                        "total": .int(page.total),
+                    ]
+                    if offset + page.events.count < page.total, !page.events.isEmpty {
+                        result["nextCursor"] = .string(Cursor.encode(offset + page.events.count))
+                    }
+                    return .object(result)
+                }))
+
+        if options.include.map({ $0.contains(type) || entries.contains { $0.group == type } }) ?? true {
+            resourceOrder.append(type)
+            resourceSources[type] = ResourceSource(
+                state: { id in
+                    guard let loaded = try await engine.load(id: id) else { return nil }
+                    return try CQRSJSON.value(of: AggregateState(id: id, version: loaded.version, state: loaded.state))
+                },
+                events: { id in
+                    guard let page = try? await engine.auditLog(id: id, offset: 0, limit: ReadQuery.maximumLimit) else {
+                        return nil
+                    }
+                    return [
+                        "events": .array(try page.events.map { try CQRSJSON.value(of: AuditEntry($0)) }),
+                        "total": .int(page.total),
+                    ]
+                },
+                ids: { prefix in
+                    guard let states else { return [] }
+                    let filter: Filter? = prefix.isEmpty ? nil : .compare(field: "id", op: .startsWith, value: .string(prefix))
+                    return try await states.query(ReadQuery(filter: filter, limit: 100), parentId: nil).items.map(\.id)
+                })
+        }
+    }
+
+    /// Registers a view's `<view>_get` and `<view>_list` tools.
+    public mutating func register<V: View>(view: V.Type, storage: any ReadStorage<V>) throws where V: JSONSchemaProviding {
+        let name = Naming.snake(V.modelType)
+        let noun = Naming.title(V.modelType).lowercased()
+        let parent = Naming.title(V.Source.aggregateType).lowercased()
+        let schema = V.jsonSchema.json
+        var keyProperties: [(String, JSONValue)] = []
+        if V.isChild {
+            keyProperties.append(("parentId", ["type": "string", "minLength": 1, "description": .string("The id of the \(parent) it belongs to.")]))
+        }
+        keyProperties.append(("id", ["type": "string", "minLength": 1, "description": .string("The \(noun)'s id.")]))
+        try add(
+            Entry(
+                tool: MCPTool(
+                    name: "\(name)_get", title: "Get \(noun)",
+                    description: (schema["description"]?.stringValue ?? "One \(noun).") + " Returns one \(noun) by id.",
+                    inputSchema: Self.objectSchema(keyProperties, required: keyProperties.map(\.0), additional: false),
+                    outputSchema: schema, annotations: Self.readAnnotations),
+                group: V.modelType,
+                call: { arguments, _ in
+                    let id = arguments["id"]?.stringValue ?? ""
+                    guard let found = try await storage.find(id: id, parentId: arguments["parentId"]?.stringValue) else {
+                        throw InfrastructureError.notFound.error("\(noun) '\(id)' not found", details: ["id": .string(id)])
+                    }
+                    return try CQRSJSON.value(of: found)
+                }))
+        try add(
+            Self.listEntry(
+                name: "\(name)_list", title: "List \(noun)s", group: V.modelType,
+                description: (schema["description"]?.stringValue ?? "") + " Lists \(noun)s"
+                    + (V.isChild ? " of one \(parent)" : "") + " with optional filters, sorting and paging.",
+                model: V.self, itemSchema: schema, storage: storage,
+                parentDescription: V.isChild ? "The id of the \(parent) whose \(noun)s to list." : nil))
+    }
+
+    private mutating func add(_ entry: Entry) throws {
+        if let include = options.include, !include.contains(entry.group), !include.contains(entry.tool.name) { return }
+        guard Naming.isValidToolName(entry.tool.name) else {
+            throw CqrsError.validation("Invalid tool name '\(entry.tool.name)' (expected ^[a-z0-9_]{1,64}$)")
+        }
+        guard entryIndex[entry.tool.name] == nil else {
+            throw CqrsError.validation("Two tools are named '\(entry.tool.name)'")
+        }
+        entryIndex[entry.tool.name] = entries.count
+        entries.append(entry)
+    }
+
+    // MARK: - Serving
+
+    public func callTool(name: String, arguments: JSONValue?, context: MCPCallContext) async throws -> MCPToolResult {
+        guard let index = entryIndex[name] else {
+            throw MCPError.invalidParams("Unknown tool: \(name)", data: ["name": .string(name)])
+        }
+        let entry = entries[index]
+        let input = arguments ?? .object([:])
+        let commandContext = Self.commandContext(context, defaultUser: options.defaultUser)
+        let violations = JSONSchema.validate(input, against: entry.tool.inputSchema)
+        if !violations.isEmpty {
+            let error = CqrsError.validation(
+                "Invalid arguments for \(name): "
+                    + violations.map { "\($0.pointer.isEmpty ? "(root)" : $0.pointer): \($0.message)" }.joined(separator: "; "),
+                details: ["violations": .array(violations.map { ["pointer": .string($0.pointer), "message": .string($0.message), "keyword": .string($0.keyword)] })])
+            return Self.errorResult(error.with(requestId: commandContext.requestId))
+        }
+        do {
+            let output = try await entry.call(input, commandContext)
+            return MCPToolResult(structuredContent: output, text: output.serialized(), isError: false)
+        } catch let error as MCPError {
+            throw error
+        } catch {
+            return Self.errorResult(CqrsError.wrapping(error).with(requestId: commandContext.requestId))
+        }
+    }
+
+    public func readResource(uri: String, context: MCPCallContext) async throws -> [MCPResourceContent] {
+        guard uri.hasPrefix("cqrs://") else { throw MCPError.resourceNotFound(uri) }
+        let parts = uri.dropFirst("cqrs://".count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2 || (parts.count == 3 && parts[2] == "events"), let source = resourceSources[parts[0]],
+            let id = parts[1].removingPercentEncoding, !id.isEmpty
+        else { throw MCPError.resourceNotFound(uri) }
+        let json: JSONValue?
+        do {
+            json = parts.count == 2 ? try await source.state(id) : try await source.events(id)
+        } catch {
+            throw MCPError.resourceNotFound(uri)
+        }
+        guard let json else { throw MCPError.resourceNotFound(uri) }
+        return [MCPResourceContent(uri: uri, mimeType: "application/json", text: json.serialized())]
+    }
+
+    public func complete(reference: MCPCompletionReference, argument: String, value: String, context: MCPCallContext)
+        async throws -> [String]
+    {
+        guard case .resourceTemplate(let template) = reference, argument == "id", template.hasPrefix("cqrs://") else { return [] }
+        let type = String(template.dropFirst("cqrs://".count).prefix { $0 != "/" })
+        guard let source = resourceSources[type] else { return [] }
+        return try await source.ids(value)
+    }
+
+    // MARK: - Helpers
+
+    static let readAnnotations = MCPToolAnnotations(
+        readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false)
+
+    static let limitSchema: JSONValue = [
+        "type": "integer", "minimum": 1, "maximum": .int(ReadQuery.maximumLimit), "default": .int(ReadQuery.defaultLimit),
+        "description": .string("Page size (default \(ReadQuery.defaultLimit), at most \(ReadQuery.maximumLimit))."),
+    ]
+
+    static let cursorSchema: JSONValue = [
+        "type": "string", "minLength": 1, "description": "The nextCursor of the previous page.",
+    ]
+
+    static func errorResult(_ error: CqrsError) -> MCPToolResult {
+        let json = (try? CQRSJSON.value(of: error)) ?? .object([:])
+        return MCPToolResult(structuredContent: json, text: error.description, isError: true)
+    }
+
+    static func commandResult<E>(_ result: CommandResult<E>) -> JSONValue {
+        var json: [String: JSONValue] = ["id": .string(result.aggregateId), "version": .int(result.version)]
+        if let position = result.globalPosition { json["globalPosition"] = .int(Int(position)) }
+        if result.replayed { json["replayed"] = true }
+        return .object(json)
+    }
+
+    static func commandContext(_ context: MCPCallContext, defaultUser: String) -> CommandContext {
+        var bag: [String: JSONValue] = ["transport": "mcp", "mcpRequestId": .string(context.requestId)]
+        if let session = context.sessionId { bag["mcpSessionId"] = .string(session) }
+        return CommandContext(currentUser: context.user ?? defaultUser, metadata: .object(bag))
+    }
+
+    /// An object schema with properties in the given order.
+    static func objectSchema(_ properties: [(String, JSONValue)], required: [String], additional: Bool) -> JSONValue {
+        var json: [String: JSONValue] = [
+            "type": "object",
+            "properties": .object(Dictionary(properties, uniquingKeysWith: { _, last in last })),
+            "additionalProperties": .bool(additional),
+        ]
+        if !required.isEmpty { json["required"] = .array(required.map { .string($0) }) }
+        return .object(json)
+    }
+
+    /// One command case: its coding key, fields and doc comment.
+    struct CommandCase: Sendable {
+        var name: String
+        var properties: [(String, JSONValue)]
+        var required: [String]
+        var description: String?
+        /// Whether the command type is a keyed enum (`{"name":{fields}}`) rather than a plain struct.
+        var keyed: Bool
+    }
+
+    /// The cases of a command type's derived schema: a keyed enum gives one per case, anything else
+    /// one case named `defaultName`.
+    static func cases(of schema: JSONSchema, defaultName: String, group: String) throws -> [CommandCase] {
+        let json = schema.json
+        if let branches = json["oneOf"]?.arrayValue {
+            return try branches.map { branch in
+                guard let name = branch["required"]?.arrayValue?.first?.stringValue,
+                    let inner = branch["properties"]?[name]
+                else {
+                    throw CqrsError.validation("\(group): a command case is not a keyed object: \(branch.serialized())")
+                }
+                return CommandCase(
+                    name: name, properties: orderedProperties(inner), required: stringArray(inner["required"]),
+                    description: branch["description"]?.stringValue ?? json["description"]?.stringValue, keyed: true)
+            }
+        }
+        return [
+            CommandCase(
+                name: defaultName, properties: orderedProperties(json), required: stringArray(json["required"]),
+                description: json["description"]?.stringValue, keyed: false)
+        ]
+    }
+
+    private static func orderedProperties(_ object: JSONValue) -> [(String, JSONValue)] {
+        (object["properties"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    private static func stringArray(_ value: JSONValue?) -> [String] {
+        value?.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+
+    static func decodeCommand<C: Decodable>(_ type: C.Type, command: CommandCase, members: [String: JSONValue]) throws -> C {
+        let json: JSONValue = command.keyed ? .object([command.name: .object(members)]) : .object(members)
+        do {
+            return try CQRSJSON.decode(C.self, from: json)
+        } catch {
+            throw CqrsError.validation("The arguments do not form a valid \(command.name) command: \(error)")
+        }
+    }
+
+    static func listEntry<M: ReadModel>(
+        name: String, title: String, group: String, description: String, model: M.Type, itemSchema: JSONValue,
+        storage: any ReadStorage<M>, parentDescription: String?
+    ) -> Entry {
+        let sortable = (M.sortableFields.union(["id"])).sorted()
+        var properties: [(String, JSONValue)] = []
+        if let parentDescription {
+            properties.append(("parentId", ["type": "string", "minLength": 1, "description": .string(parentDescription)]))
+        }
+        properties += [
+            ("filter", QueryArguments.filterSchema),
+            ("sort", QueryArguments.sortSchema(sortable)),
+            ("limit", limitSchema),
+            ("cursor", cursorSchema),
+        ]
+        return Entry(
+            tool: MCPTool(
+                name: name, title: title, description: description,
+                inputSchema: objectSchema(properties, required: parentDescription == nil ? [] : ["parentId"], additional: false),
+                outputSchema: objectSchema(
+                    [
+                        ("items", ["type": "array", "items": itemSchema]),
+                        ("total", ["type": "integer", "minimum": 0, "description": "How many match the filter in all."]),
+                        ("nextCursor", ["type": "string", "description": "Pass it as `cursor` to get the next page."]),
+                    ], required: ["items", "total"], additional: false),
+                annotations: readAnnotations),
+            group: group,
+            call: { arguments, _ in
+                let query = try QueryArguments.query(from: arguments)
+                let page = try await storage.query(query, parentId: arguments["parentId"]?.stringValue)
+                var result: [String: JSONValue] = [
+                    "items": .array(try page.items.map { try CQRSJSON.value(of: $0) }), "total": .int(page.total),
+                ]
+                if let next = page.nextOffset { result["nextCursor"] = .string(Cursor.encode(next)) }
+                return .object(result)
+            })
+    }
+}
+
+/// Opaque page cursors: the offset, base64url-encoded with a version prefix.
+enum Cursor {
+    static func encode(_ offset: Int) -> String {
+        Data("o1:\(offset)".utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// The offset a cursor stands for (0 without one).
+    /// - Throws: 400 `VALIDATION_FAILED` for a cursor this server did not make.
+    static func offset(_ cursor: JSONValue?) throws -> Int {
+        guard let text = cursor?.stringValue else { return 0 }
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64), let plain = String(data: data, encoding: .utf8),
+            plain.hasPrefix("o1:"), let offset = Int(plain.dropFirst(3)), offset >= 0
+        else {
+            throw CqrsError.validation("Invalid cursor '\(text)': pass the nextCursor of a previous page", details: ["cursor": .string(text)])
+        }
+        return offset
+    }
+}
+
+/// The JSON shape of list filters and sorting, and its translation to a ``ReadQuery``.
+enum QueryArguments {
+    static let filterSchema: JSONValue = [
+        "type": "array",
+        "description": "Conditions that must all hold, e.g. [{\"field\":\"state.balance\",\"op\":\"gte\",\"value\":100}]. Fields are dotted paths into the item; numbers compare as numbers, strings by UTF-8 bytes.",
+        "maxItems": 32,
+        "items": [
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["field", "op", "value"],
+            "properties": [
+                "field": ["type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$", "description": "A dotted field path."],
+                "op": [
+                    "type": "string", "enum": ["eq", "ne", "lt", "lte", "gt", "gte", "contains", "startsWith", "in"],
+                    "description": "Comparison; `in` takes an array of values.",
+                ],
+                "value": [
+                    "description": "A string, number, boolean or null (an array of them for `in`).",
+                    "anyOf": [
+                        ["type": ["string", "number", "boolean", "null"]],
+                        ["type": "array", "items": ["type": ["string", "number", "boolean", "null"]], "maxItems": 100],
+                    ],
+                ],
+            ],
+        ],
+    ]
+
+    static func sortSchema(_ fields: [String]) -> JSONValue {
+        [
+            "type": "array", "maxItems": 4,
+            "description": "Sort keys in order of priority; ties are broken by id.",
+            "items": [
+                "type": "object", "additionalProperties": false, "required": ["field"],
+                "properties": [
+                    "field": ["type": "string", "enum": .array(fields.map { .string($0) })],
+                    "order": ["type": "string", "enum": ["asc", "desc"], "default": "asc"],
+                ],
+            ],
+        ]
+    }
+
+    static func query(from arguments: JSONValue) throws -> ReadQuery {
+        var conditions: [Filter] = []
+        for condition in arguments["filter"]?.arrayValue ?? [] {
+            let field = condition["field"]?.stringValue ?? ""
+            let value = condition["value"] ?? .null
+            let op = condition["op"]?.stringValue ?? "eq"
+            if op == "in" {
+                guard let values = value.arrayValue else {
+                    throw CqrsError.validation("The `in` operator takes an array of values", details: ["field": .string(field)])
+                }
+                conditions.append(.isIn(field: field, values: values))
+            } else if let comparison = ComparisonOperator(rawValue: op) {
+                guard value.arrayValue == nil else {
+                    throw CqrsError.validation("Only the `in` operator takes an array", details: ["field": .string(field)])
+                }
+                conditions.append(.compare(field: field, op: comparison, value: value))
+            }
+        }
+        let sort = (arguments["sort"]?.arrayValue ?? []).map {
+            SortKey($0["field"]?.stringValue ?? "", descending: $0["order"]?.stringValue == "desc")
+        }
+        return ReadQuery(
+            filter: conditions.isEmpty ? nil : .and(conditions), sort: sort, offset: try Cursor.offset(arguments["cursor"]),
+            limit: arguments["limit"]?.intValue ?? ReadQuery.defaultLimit)
+    }
+}
+
+/// Tool names and titles from type and case names.
+enum Naming {
+    /// `addItem` → `add_item`, `user_right` stays.
+    static func snake(_ name: String) -> String {
+        var result = ""
+        for character in name {
+            if character.isUppercase {
+                if !result.isEmpty, result.last != "_" { result.append("_") }
+                result += character.lowercased()
+            } else if character.isLetter || character.isNumber || character == "_" {
+                result.append(character)
+            } else {
+                result.append("_")
+            }
+        }
+        return result
+    }
+
+    /// `user_right` → "User right", `addItem` → "Add item".
+    static func title(_ name: String) -> String {
+        let words = snake(name).split(separator: "_").joined(separator: " ")
+        return words.prefix(1).uppercased() + words.dropFirst()
+    }
+
+    static func isValidToolName(_ name: String) -> Bool {
+        (1...64).contains(name.utf8.count)
+            && name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+    }
+}

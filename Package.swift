@@ -41,6 +41,7 @@ let package = Package(
         ),
         .target(name: "CQRSSQLite", dependencies: ["CQRS", "CSQLite"]),
         .target(name: "CQRSTesting", dependencies: ["CQRS"]),
+        .target(name: "CQRSRuntime", dependencies: ["CQRS", "CQRSSQLite", "CQRSMCP"]),
         .target(name: "CQRSMCP", dependencies: ["CQRS", "CQRSSchema", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Bank", dependencies: ["CQRS", "CQRSSchema", "CQRSMCP"], path: "examples/bank/Bank"),
         .executableTarget(

@@ -11,12 +11,14 @@ let package = Package(
         .library(name: "CQRSSQLite", targets: ["CQRSSQLite"]),
         .library(name: "CQRSTesting", targets: ["CQRSTesting"]),
         .library(name: "CQRSMCP", targets: ["CQRSMCP"]),
+        .library(name: "CQRSHTTP", targets: ["CQRSHTTP"]),
         .library(name: "Bank", targets: ["Bank"]),
         .executable(name: "cqrs-bench", targets: ["CQRSBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swiftlang/swift-syntax", "600.0.0"..<"604.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .macro(
@@ -42,6 +44,13 @@ let package = Package(
         .target(name: "CQRSSQLite", dependencies: ["CQRS", "CSQLite"]),
         .target(name: "CQRSTesting", dependencies: ["CQRS"]),
         .target(name: "CQRSMCP", dependencies: ["CQRS", "CQRSSchema", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "CQRSHTTP",
+            dependencies: [
+                "CQRSMCP", "CQRSSchema", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(name: "Bank", dependencies: ["CQRS", "CQRSSchema"], path: "examples/bank/Bank"),
         .executableTarget(
             name: "CQRSBench",
@@ -59,6 +68,8 @@ let package = Package(
         ),
         .testTarget(name: "CQRSTests", dependencies: ["CQRS", "CQRSTesting", "Bank"]),
         .testTarget(name: "CQRSSQLiteTests", dependencies: ["CQRSSQLite", "CQRSTesting", "Bank"]),
+        .testTarget(name: "CQRSMCPTests", dependencies: ["CQRSMCP", "CQRSSchema"]),
+        .testTarget(name: "CQRSHTTPTests", dependencies: ["CQRSHTTP", "CQRSMCP", "CQRSSchema"]),
         .testTarget(name: "BankTests", dependencies: ["Bank", "CQRSTesting", "CQRSSQLite"]),
     ],
     swiftLanguageModes: [.v6]

@@ -276,8 +276,14 @@ public final class MCPServer: Sendable {
         if method == "initialize" { return .success(.legacy(MCPProtocol.legacyVersions[0])) }
         if let negotiated = session?.negotiatedVersion { return .success(.legacy(negotiated)) }
         if method == "ping" { return .success(.legacy(MCPProtocol.legacyVersions[0])) }
+        if !Self.legacyMethods.contains(method) { return .failure(.methodNotFound(method)) }
         return .failure(.invalidRequest("Invalid Request: the session is not initialized (send initialize first)"))
     }
+
+    static let legacyMethods: Set<String> = [
+        "initialize", "ping", "tools/list", "tools/call", "resources/list", "resources/templates/list", "resources/read",
+        "completion/complete", "logging/setLevel",
+    ]
 
     private func unsupportedVersion(_ requested: String) -> MCPError {
         MCPError(

@@ -72,7 +72,13 @@ let package = Package(
         .testTarget(name: "CQRSTests", dependencies: ["CQRS", "CQRSTesting", "Bank"]),
         .testTarget(name: "CQRSSQLiteTests", dependencies: ["CQRSSQLite", "CQRSTesting", "Bank"]),
         .testTarget(name: "CQRSMCPTests", dependencies: ["CQRSMCP", "CQRSSchema"]),
-        .testTarget(name: "CQRSHTTPTests", dependencies: ["CQRSHTTP", "CQRSMCP", "CQRSSchema"]),
+        .testTarget(
+            name: "CQRSHTTPTests",
+            dependencies: [
+                "CQRSHTTP", "CQRSMCP", "CQRSSchema", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "BankTests", dependencies: ["Bank", "CQRSTesting", "CQRSSQLite"]),
     ],
     swiftLanguageModes: [.v6]

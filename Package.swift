@@ -56,6 +56,9 @@ let package = Package(
         ),
         .target(name: "Bank", dependencies: ["CQRS", "CQRSSchema"], path: "examples/bank/Bank"),
         .executableTarget(
+            name: "MCPEcho", dependencies: ["CQRSMCP", "CQRSHTTP", "CQRSSchema"], path: "examples/mcp-echo"
+        ),
+        .executableTarget(
             name: "CQRSBench",
             dependencies: ["CQRS", "CQRSSQLite", "Bank"],
             path: "Benchmarks/CQRSBench"

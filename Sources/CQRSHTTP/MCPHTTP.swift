@@ -155,7 +155,11 @@ public final class MCPHTTPTransport: Sendable {
             return headerMismatch(
                 id, "Header mismatch: MCP-Protocol-Version header value '\(headerVersion)' does not match body value '\(bodyVersion)'")
         }
-        guard let method = message.method else { return Self.emptyResponse(.accepted) }
+        guard message.isRequest, let method = message.method else {
+            // No client notifications are defined over HTTP in this revision; accept and ignore.
+            _ = await server.handle(message, session: nil, user: user)
+            return Self.emptyResponse(.accepted)
+        }
         guard let headerMethod = request.headers[Self.methodHeader] else {
             return headerMismatch(id, "Header mismatch: Mcp-Method header is missing")
         }
@@ -170,11 +174,6 @@ public final class MCPHTTPTransport: Sendable {
             guard let headerName = Self.decodeHeaderValue(rawHeader), headerName == name else {
                 return headerMismatch(id, "Header mismatch: Mcp-Name header does not match the body")
             }
-        }
-        guard message.isRequest else {
-            // No client notifications are defined over HTTP in this revision; accept and ignore.
-            _ = await server.handle(message, session: nil, user: user)
-            return Self.emptyResponse(.accepted)
         }
         guard let reply = await server.handle(message, session: nil, user: user) else {
             return Self.emptyResponse(.noContent)
@@ -192,6 +191,12 @@ public final class MCPHTTPTransport: Sendable {
     private func postLegacy(
         _ request: Request, message: MCPInboundMessage, headerVersion: String?, accept: AcceptedTypes, user: String?
     ) async -> Response {
+        if !message.isRequest, server.options.modernEnabled, headerVersion == MCPProtocol.modernVersion,
+            request.headers[Self.sessionHeader] == nil
+        {
+            // A sessionless (2026-07-28) client's notification: nothing to do.
+            return Self.emptyResponse(.accepted)
+        }
         if let headerVersion, !MCPProtocol.legacyVersions.contains(headerVersion), !message.isInitialize {
             return Self.httpError(
                 .badRequest, code: -32600, "Unsupported MCP-Protocol-Version: \(headerVersion)",

@@ -146,7 +146,7 @@ public struct MCPReply: Sendable, Hashable {
         var out = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
         out += id.raw
         out += Array(#","result":"#.utf8)
-        out += result.serializedBytes()
+        out += result.serializedBytes(sortedKeys: true)
         out.append(UInt8(ascii: "}"))
         return MCPReply(bytes: out, errorCode: nil)
     }

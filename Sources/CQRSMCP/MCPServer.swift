@@ -74,11 +74,13 @@ public final class MCPServer: Sendable {
     let logger: Logger
 
     /// Creates a server.
+    /// - Parameter logger: Where faults are logged. By default a logger writing to standard error
+    ///   (whatever the swift-log bootstrap says), so a stdio server's standard output stays clean.
     public init(info: Info, provider: any MCPToolProvider, options: Options = Options(), logger: Logger? = nil) {
         self.info = info
         self.provider = provider
         self.options = options
-        self.logger = logger ?? Logger(label: "cqrs.mcp")
+        self.logger = logger ?? Logger(label: "cqrs.mcp", factory: { StreamLogHandler.standardError(label: $0) })
     }
 
     /// The revisions served, newest first.

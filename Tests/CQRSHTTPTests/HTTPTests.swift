@@ -302,6 +302,11 @@ struct ModernHTTPTests {
                 #"{"jsonrpc":"2.0","id":4,"method":"tools/list","params":{\#(Self.meta)}}"#,
                 headers: [("Accept", "text/event-stream"), jsonType, ("MCP-Protocol-Version", "2026-07-28"), ("Mcp-Method", "tools/list")])
             #expect(sse.header("Content-Type") == "text/event-stream")
+            // A notification from a sessionless client is accepted.
+            let note = try await live.post(
+                #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}"#,
+                headers: headers(method: "notifications/cancelled"))
+            #expect(note.status == 202)
             #expect(live.transport.sessionCount == 0)
         }
     }

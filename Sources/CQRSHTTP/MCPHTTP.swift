@@ -197,6 +197,12 @@ public final class MCPHTTPTransport: Sendable {
             // A sessionless (2026-07-28) client's notification: nothing to do.
             return Self.emptyResponse(.accepted)
         }
+        if message.isRequest, !message.isInitialize, server.options.modernEnabled, headerVersion == MCPProtocol.modernVersion,
+            request.headers[Self.sessionHeader] == nil
+        {
+            return headerMismatch(
+                message.id, "Header mismatch: MCP-Protocol-Version is 2026-07-28 but params._meta carries no protocol version")
+        }
         if let headerVersion, !MCPProtocol.legacyVersions.contains(headerVersion), !message.isInitialize {
             return Self.httpError(
                 .badRequest, code: -32600, "Unsupported MCP-Protocol-Version: \(headerVersion)",
@@ -210,7 +216,10 @@ public final class MCPHTTPTransport: Sendable {
                 return Self.emptyResponse(.noContent)
             }
             if reply.errorCode == nil, let sessionID = session.id {
-                sessions.insert(session)
+                guard sessions.insert(session) else {
+                    session.close()
+                    return Self.httpError(.serviceUnavailable, code: -32600, "Too many sessions")
+                }
                 logger.debug("session opened", metadata: ["session": "\(sessionID)"])
                 return replyResponse(.ok, reply.bytes, accept: accept, sessionID: sessionID)
             }
@@ -449,18 +458,20 @@ final class SessionStore: Sendable {
 
     /// A new session with a fresh random id, or nil when the store is full (after sweeping).
     func makeSession() -> MCPSession? {
-        let expired = entries.withLock { entries -> [MCPSession] in
-            let swept = sweep(&entries)
-            return entries.count >= capacity ? swept + [] : swept
-        }
+        let expired = entries.withLock { entries in sweep(&entries) }
         for session in expired { session.close() }
         guard count < capacity else { return nil }
         return MCPSession(id: Self.newID())
     }
 
-    func insert(_ session: MCPSession) {
-        guard let id = session.id else { return }
-        entries.withLock { $0[id] = Entry(session: session, lastSeen: .now) }
+    /// Stores a session; false when the store filled up meanwhile.
+    func insert(_ session: MCPSession) -> Bool {
+        guard let id = session.id else { return false }
+        return entries.withLock { entries in
+            guard entries.count < capacity else { return false }
+            entries[id] = Entry(session: session, lastSeen: .now)
+            return true
+        }
     }
 
     /// The live session with this id (touching it), or nil when unknown or expired.

@@ -326,6 +326,10 @@ struct ModernHTTPTests {
                 #expect(reply.status == 400)
                 #expect(try json(reply)["error"]?["code"] == -32020)
             }
+            let noMeta = try await live.post(
+                #"{"jsonrpc":"2.0","id":8,"method":"tools/list"}"#, headers: headers(method: "tools/list"))
+            #expect(noMeta.status == 400)
+            #expect(try json(noMeta)["error"]?["code"] == -32020)
             let unsupported = try await live.post(
                 #"{"jsonrpc":"2.0","id":6,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"1999-01-01"}}}"#,
                 headers: headers(method: "tools/list", version: "1999-01-01"))

@@ -11,12 +11,18 @@ let package = Package(
         .library(name: "CQRSSQLite", targets: ["CQRSSQLite"]),
         .library(name: "CQRSTesting", targets: ["CQRSTesting"]),
         .library(name: "CQRSMCP", targets: ["CQRSMCP"]),
+        .library(name: "CQRSHTTP", targets: ["CQRSHTTP"]),
         .library(name: "Bank", targets: ["Bank"]),
+        .executable(name: "bank", targets: ["BankServer"]),
         .executable(name: "cqrs-bench", targets: ["CQRSBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swiftlang/swift-syntax", "600.0.0"..<"604.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         .macro(
@@ -41,9 +47,28 @@ let package = Package(
         ),
         .target(name: "CQRSSQLite", dependencies: ["CQRS", "CSQLite"]),
         .target(name: "CQRSTesting", dependencies: ["CQRS"]),
-        .target(name: "CQRSRuntime", dependencies: ["CQRS", "CQRSSQLite", "CQRSMCP"]),
+        .target(
+            name: "CQRSRuntime",
+            dependencies: [
+                "CQRS", "CQRSSQLite", "CQRSMCP", "CQRSHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "BankServer", dependencies: ["Bank", "CQRS", "CQRSRuntime"], path: "examples/bank/Server"),
         .target(name: "CQRSMCP", dependencies: ["CQRS", "CQRSSchema", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "CQRSHTTP",
+            dependencies: [
+                "CQRSMCP", "CQRSSchema", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(name: "Bank", dependencies: ["CQRS", "CQRSSchema", "CQRSMCP"], path: "examples/bank/Bank"),
+        .executableTarget(
+            name: "MCPEcho", dependencies: ["CQRSMCP", "CQRSHTTP", "CQRSSchema"], path: "examples/mcp-echo"
+        ),
         .executableTarget(
             name: "CQRSBench",
             dependencies: ["CQRS", "CQRSSQLite", "Bank"],
@@ -60,6 +85,14 @@ let package = Package(
         ),
         .testTarget(name: "CQRSTests", dependencies: ["CQRS", "CQRSTesting", "Bank"]),
         .testTarget(name: "CQRSSQLiteTests", dependencies: ["CQRSSQLite", "CQRSTesting", "Bank"]),
+        .testTarget(name: "CQRSMCPTests", dependencies: ["CQRSMCP", "CQRSSchema"]),
+        .testTarget(
+            name: "CQRSHTTPTests",
+            dependencies: [
+                "CQRSHTTP", "CQRSMCP", "CQRSSchema", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "BankTests", dependencies: ["Bank", "CQRSTesting", "CQRSSQLite", "CQRSMCP"]),
     ],
     swiftLanguageModes: [.v6]

@@ -14,8 +14,7 @@ pytestmark = pytest.mark.anyio
 EXAMPLES_PER_TOOL = 25
 
 
-async def check_tool(client, tool, data):
-    arguments = data.draw(from_schema(tool.input_schema), label=tool.name)
+async def check_tool(client, tool, arguments):
     try:
         result = await client.call_tool(tool.name, arguments)
     except MCPError as error:
@@ -40,8 +39,10 @@ async def test_sampled_arguments(target):
                       suppress_health_check=list(HealthCheck))
             @given(st.data())
             def run(data):
+                # Draw here: hypothesis keeps its test context in this thread.
+                arguments = data.draw(from_schema(tool.input_schema), label=tool.name)
                 try:
-                    anyio.from_thread.run(check_tool, client, tool, data)
+                    anyio.from_thread.run(check_tool, client, tool, arguments)
                 except AssertionError as error:
                     failures.append(str(error))
                     raise

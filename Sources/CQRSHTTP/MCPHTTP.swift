@@ -1,0 +1,544 @@
+import CQRSMCP
+import CQRSSchema
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Logging
+import Synchronization
+
+/// Settings of the Streamable HTTP transport.
+public struct MCPHTTPOptions: Sendable {
+    /// How a request's reply is sent when the client accepts both JSON and SSE.
+    public enum ResponseMode: Sendable, Hashable {
+        /// `application/json` (one JSON object).
+        case json
+        /// `text/event-stream` (one `message` event carrying the response).
+        case sse
+    }
+
+    /// The MCP endpoint path, without a leading slash.
+    public var path: String
+    /// Origins allowed besides localhost ones, e.g. `https://app.example.com` (compared case-insensitively).
+    public var allowedOrigins: Set<String>
+    /// Whether `http(s)://localhost`, `127.0.0.1` and `[::1]` origins (any port) are allowed.
+    public var allowLocalhostOrigins: Bool
+    /// A static bearer token every request must carry (`Authorization: Bearer …`), compared in constant time.
+    public var bearerToken: String?
+    /// A token check returning the authenticated principal (passed to tools as ``MCPCallContext/user``),
+    /// or nil to reject. Used when set, instead of ``bearerToken``.
+    public var authenticate: (@Sendable (String) async -> String?)?
+    /// The `resource_metadata` URL (RFC 9728) advertised in `WWW-Authenticate` on 401, if any.
+    public var resourceMetadataURL: String?
+    /// The largest request body accepted, in bytes (larger: 413).
+    public var maxBodyBytes: Int
+    /// How long a legacy session may stay idle before it expires (then 404).
+    public var sessionIdleTimeout: Duration
+    /// The most legacy sessions kept at once (more: 503 on `initialize`).
+    public var maxSessions: Int
+    /// The most requests served at once on one session (more: 429).
+    public var maxInFlightPerSession: Int
+    /// The reply format when the client accepts both.
+    public var responseMode: ResponseMode
+
+    /// Creates options.
+    public init(
+        path: String = "mcp", allowedOrigins: Set<String> = [], allowLocalhostOrigins: Bool = true, bearerToken: String? = nil,
+        authenticate: (@Sendable (String) async -> String?)? = nil, resourceMetadataURL: String? = nil,
+        maxBodyBytes: Int = 4 << 20, sessionIdleTimeout: Duration = .seconds(30 * 60), maxSessions: Int = 1000,
+        maxInFlightPerSession: Int = 64, responseMode: ResponseMode = .json
+    ) {
+        self.path = path
+        self.allowedOrigins = Set(allowedOrigins.map { $0.lowercased() })
+        self.allowLocalhostOrigins = allowLocalhostOrigins
+        self.bearerToken = bearerToken
+        self.authenticate = authenticate
+        self.resourceMetadataURL = resourceMetadataURL
+        self.maxBodyBytes = max(1024, maxBodyBytes)
+        self.sessionIdleTimeout = sessionIdleTimeout
+        self.maxSessions = max(1, maxSessions)
+        self.maxInFlightPerSession = max(1, maxInFlightPerSession)
+        self.responseMode = responseMode
+    }
+}
+
+/// The Streamable HTTP transport (MCP revisions 2025-03-26 to 2025-11-25 with sessions, and the
+/// sessionless 2026-07-28 revision) for an ``MCPServer``, as Hummingbird routes.
+///
+/// - `POST /mcp`: one JSON-RPC message; a request is answered with JSON or SSE (per `Accept` and
+///   ``MCPHTTPOptions/responseMode``), a notification or response with `202 Accepted`.
+/// - `DELETE /mcp`: ends a legacy session. `GET /mcp`: `405` (no standalone stream).
+///
+/// Legacy clients get an `Mcp-Session-Id` on `initialize` and must send it afterwards (missing: 400,
+/// unknown or expired: 404). Requests carrying `params._meta["io.modelcontextprotocol/protocolVersion"]`
+/// are served statelessly (2026-07-28): the `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name`
+/// headers must match the body (else 400, -32020).
+public final class MCPHTTPTransport: Sendable {
+    /// The server being served.
+    public let server: MCPServer
+    /// Settings.
+    public let options: MCPHTTPOptions
+    let sessions: SessionStore
+    let logger: Logger
+
+    /// Creates the transport.
+    public init(server: MCPServer, options: MCPHTTPOptions = MCPHTTPOptions(), logger: Logger? = nil) {
+        self.server = server
+        self.options = options
+        self.sessions = SessionStore(idleTimeout: options.sessionIdleTimeout, capacity: options.maxSessions)
+        self.logger = logger ?? Logger(label: "cqrs.mcp.http")
+    }
+
+    /// The number of live legacy sessions.
+    public var sessionCount: Int { sessions.count }
+
+    /// Adds `POST`, `GET` and `DELETE` on ``MCPHTTPOptions/path`` to a router, so other routes
+    /// (a REST API…) can share the same server.
+    public func addRoutes<Context: RequestContext>(to router: some RouterMethods<Context>) {
+        let path = RouterPath(options.path)
+        router.post(path) { request, _ in await self.post(request) }
+        router.delete(path) { request, _ in await self.delete(request) }
+        router.get(path) { request, _ in await self.get(request) }
+    }
+
+    // MARK: - Handlers
+
+    /// Serves `POST` on the MCP endpoint.
+    public func post(_ request: Request) async -> Response {
+        if let refusal = checkOrigin(request) { return refusal }
+        let user: String?
+        switch await authenticate(request) {
+        case .success(let principal): user = principal
+        case .failure(let refusal): return refusal.response
+        }
+        guard let contentType = request.headers[.contentType], mediaType(contentType) == "application/json" else {
+            return Self.httpError(.unsupportedMediaType, code: -32600, "Content-Type must be application/json")
+        }
+        let accept = AcceptedTypes(request.headers[values: .accept])
+        guard accept.json || accept.sse else {
+            return Self.httpError(.notAcceptable, code: -32600, "Accept must include application/json or text/event-stream")
+        }
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > options.maxBodyBytes {
+            return Self.httpError(.contentTooLarge, code: -32600, "Request body too large")
+        }
+        var body: [UInt8] = []
+        do {
+            for try await chunk in request.body {
+                guard body.count + chunk.readableBytes <= options.maxBodyBytes else {
+                    return Self.httpError(.contentTooLarge, code: -32600, "Request body too large")
+                }
+                body += chunk.readableBytesView
+            }
+        } catch {
+            return Self.httpError(.badRequest, code: -32600, "Could not read the request body")
+        }
+
+        let message = server.decode(body)
+        if case .invalid(let reply) = message.kind {
+            return jsonResponse(.badRequest, reply.bytes)
+        }
+        let headerVersion = request.headers[Self.protocolVersionHeader]
+        if server.options.modernEnabled, message.metaProtocolVersion != nil, !message.isInitialize {
+            return await postModern(request, message: message, headerVersion: headerVersion, accept: accept, user: user)
+        }
+        return await postLegacy(request, message: message, headerVersion: headerVersion, accept: accept, user: user)
+    }
+
+    private func postModern(
+        _ request: Request, message: MCPInboundMessage, headerVersion: String?, accept: AcceptedTypes, user: String?
+    ) async -> Response {
+        let id = message.id
+        guard let headerVersion else {
+            return headerMismatch(id, "Header mismatch: MCP-Protocol-Version header is missing")
+        }
+        if case .string(let bodyVersion)? = message.metaProtocolVersion, bodyVersion != headerVersion {
+            return headerMismatch(
+                id, "Header mismatch: MCP-Protocol-Version header value '\(headerVersion)' does not match body value '\(bodyVersion)'")
+        }
+        guard message.isRequest, let method = message.method else {
+            // No client notifications are defined over HTTP in this revision; accept and ignore.
+            _ = await server.handle(message, session: nil, user: user)
+            return Self.emptyResponse(.accepted)
+        }
+        guard let headerMethod = request.headers[Self.methodHeader] else {
+            return headerMismatch(id, "Header mismatch: Mcp-Method header is missing")
+        }
+        guard headerMethod == method else {
+            return headerMismatch(
+                id, "Header mismatch: Mcp-Method header value '\(headerMethod)' does not match body value '\(method)'")
+        }
+        if let name = message.nameParameter {
+            guard let rawHeader = request.headers[Self.nameHeader] else {
+                return headerMismatch(id, "Header mismatch: Mcp-Name header is missing")
+            }
+            guard let headerName = Self.decodeHeaderValue(rawHeader), headerName == name else {
+                return headerMismatch(id, "Header mismatch: Mcp-Name header does not match the body")
+            }
+        }
+        guard let reply = await server.handle(message, session: nil, user: user) else {
+            return Self.emptyResponse(.noContent)
+        }
+        let status: HTTPResponse.Status
+        switch reply.errorCode {
+        case .some(MCPProtocol.headerMismatchCode), .some(-32021), .some(MCPProtocol.unsupportedProtocolVersionCode):
+            status = .badRequest
+        case .some(-32601): status = .notFound
+        default: status = .ok
+        }
+        return replyResponse(status, reply.bytes, accept: accept, sessionID: nil)
+    }
+
+    private func postLegacy(
+        _ request: Request, message: MCPInboundMessage, headerVersion: String?, accept: AcceptedTypes, user: String?
+    ) async -> Response {
+        if !message.isRequest, server.options.modernEnabled, headerVersion == MCPProtocol.modernVersion,
+            request.headers[Self.sessionHeader] == nil
+        {
+            // A sessionless (2026-07-28) client's notification: nothing to do.
+            return Self.emptyResponse(.accepted)
+        }
+        if message.isRequest, !message.isInitialize, server.options.modernEnabled, headerVersion == MCPProtocol.modernVersion,
+            request.headers[Self.sessionHeader] == nil
+        {
+            return headerMismatch(
+                message.id, "Header mismatch: MCP-Protocol-Version is 2026-07-28 but params._meta carries no protocol version")
+        }
+        if let headerVersion, !MCPProtocol.legacyVersions.contains(headerVersion), !message.isInitialize {
+            return Self.httpError(
+                .badRequest, code: -32600, "Unsupported MCP-Protocol-Version: \(headerVersion)",
+                data: ["supported": .array(server.supportedVersions.map { .string($0) }), "requested": .string(headerVersion)])
+        }
+        if message.isInitialize {
+            guard let session = sessions.makeSession() else {
+                return Self.httpError(.serviceUnavailable, code: -32600, "Too many sessions")
+            }
+            guard let reply = await server.handle(message, session: session, user: user) else {
+                return Self.emptyResponse(.noContent)
+            }
+            if reply.errorCode == nil, let sessionID = session.id {
+                guard sessions.insert(session) else {
+                    session.close()
+                    return Self.httpError(.serviceUnavailable, code: -32600, "Too many sessions")
+                }
+                logger.debug("session opened", metadata: ["session": "\(sessionID)"])
+                return replyResponse(.ok, reply.bytes, accept: accept, sessionID: sessionID)
+            }
+            return replyResponse(.ok, reply.bytes, accept: accept, sessionID: nil)
+        }
+        guard let sessionID = request.headers[Self.sessionHeader] else {
+            return Self.httpError(.badRequest, code: -32600, "Bad Request: Mcp-Session-Id header is required", id: message.id)
+        }
+        guard let session = sessions.lookup(sessionID) else {
+            return Self.httpError(.notFound, code: -32600, "Session not found", id: message.id)
+        }
+        guard message.isRequest else {
+            _ = await server.handle(message, session: session, user: user)
+            return Self.emptyResponse(.accepted)
+        }
+        guard session.inFlightCount < options.maxInFlightPerSession else {
+            return Self.httpError(.tooManyRequests, code: -32600, "Too many requests in flight on this session", id: message.id)
+        }
+        let reply = await server.handle(message, session: session, user: user)
+        sessions.touch(sessionID)
+        guard let reply else {
+            // Cancelled by notifications/cancelled or session end: the client expects no response.
+            return Self.emptyResponse(.noContent)
+        }
+        return replyResponse(.ok, reply.bytes, accept: accept, sessionID: sessionID)
+    }
+
+    /// Serves `DELETE` on the MCP endpoint: ends the legacy session named by `Mcp-Session-Id`.
+    public func delete(_ request: Request) async -> Response {
+        if let refusal = checkOrigin(request) { return refusal }
+        if case .failure(let refusal) = await authenticate(request) { return refusal.response }
+        guard let sessionID = request.headers[Self.sessionHeader] else {
+            return Self.httpError(.badRequest, code: -32600, "Bad Request: Mcp-Session-Id header is required")
+        }
+        guard let session = sessions.remove(sessionID) else {
+            return Self.httpError(.notFound, code: -32600, "Session not found")
+        }
+        session.close()
+        logger.debug("session closed", metadata: ["session": "\(sessionID)"])
+        return Self.emptyResponse(.ok)
+    }
+
+    /// Serves `GET` on the MCP endpoint: `405`, there is no standalone SSE stream.
+    public func get(_ request: Request) async -> Response {
+        if let refusal = checkOrigin(request) { return refusal }
+        var headers = HTTPFields()
+        headers[.allow] = "POST, DELETE"
+        headers[.contentType] = "application/json"
+        return Response(
+            status: .methodNotAllowed, headers: headers,
+            body: .init(byteBuffer: ByteBuffer(bytes: Self.errorBody(code: -32600, "Method Not Allowed: no standalone SSE stream", id: nil))))
+    }
+
+    // MARK: - Checks
+
+    private func checkOrigin(_ request: Request) -> Response? {
+        guard let origin = request.headers[.origin] else { return nil }
+        if isAllowedOrigin(origin) { return nil }
+        return Self.httpError(.forbidden, code: -32600, "Forbidden: origin not allowed")
+    }
+
+    func isAllowedOrigin(_ origin: String) -> Bool {
+        let lowered = origin.lowercased()
+        if options.allowedOrigins.contains(lowered) { return true }
+        guard options.allowLocalhostOrigins else { return false }
+        for scheme in ["http://", "https://"] where lowered.hasPrefix(scheme) {
+            var rest = Substring(lowered.dropFirst(scheme.count))
+            let host: Substring
+            if rest.hasPrefix("[") {
+                guard let close = rest.firstIndex(of: "]") else { return false }
+                host = rest[rest.startIndex...close]
+                rest = rest[rest.index(after: close)...]
+            } else {
+                let end = rest.firstIndex(of: ":") ?? rest.endIndex
+                host = rest[..<end]
+                rest = rest[end...]
+            }
+            guard host == "localhost" || host == "127.0.0.1" || host == "[::1]" else { return false }
+            if rest.isEmpty { return true }
+            guard rest.first == ":" else { return false }
+            let port = rest.dropFirst()
+            return !port.isEmpty && port.count <= 5 && port.allSatisfy { $0.isASCII && $0.isNumber }
+        }
+        return false
+    }
+
+    struct Refusal: Error {
+        let response: Response
+    }
+
+    private func authenticate(_ request: Request) async -> Result<String?, Refusal> {
+        guard options.authenticate != nil || options.bearerToken != nil else { return .success(nil) }
+        let header = request.headers[.authorization]
+        var token: String?
+        if let header, header.count > 7, header.prefix(7).lowercased() == "bearer " {
+            token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        }
+        if let token, !token.isEmpty {
+            if let check = options.authenticate {
+                if let principal = await check(token) { return .success(principal) }
+            } else if let expected = options.bearerToken, Self.constantTimeEqual(Array(token.utf8), Array(expected.utf8)) {
+                return .success(nil)
+            }
+        }
+        var challenge = "Bearer"
+        var parameters: [String] = []
+        if let url = options.resourceMetadataURL { parameters.append("resource_metadata=\"\(url)\"") }
+        if token != nil { parameters.append("error=\"invalid_token\"") }
+        if !parameters.isEmpty { challenge += " " + parameters.joined(separator: ", ") }
+        var response = Self.httpError(.unauthorized, code: -32600, "Unauthorized")
+        response.headers[.wwwAuthenticate] = challenge
+        return .failure(Refusal(response: response))
+    }
+
+    /// Compares two byte strings in time that depends only on their lengths.
+    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        var difference = UInt8(truncatingIfNeeded: lhs.count ^ rhs.count)
+        if lhs.count != rhs.count { difference |= 1 }
+        let count = max(lhs.count, rhs.count)
+        for index in 0..<count {
+            let left = index < lhs.count ? lhs[index] : 0
+            let right = index < rhs.count ? rhs[index] : 0
+            difference |= left ^ right
+        }
+        return difference == 0
+    }
+
+    /// Decodes an `Mcp-Name`/`Mcp-Param-*` header value, including the `=?base64?…?=` form.
+    static func decodeHeaderValue(_ value: String) -> String? {
+        guard value.hasPrefix("=?base64?"), value.hasSuffix("?="), value.count >= 11 else { return value }
+        let encoded = value.dropFirst(9).dropLast(2)
+        guard let data = Data(base64Encoded: String(encoded)) else { return nil }
+        return String(data: data, encoding: .utf8)
+    }
+
+    private func mediaType(_ value: String) -> String {
+        (value.split(separator: ";").first.map(String.init) ?? value).trimmingCharacters(in: .whitespaces).lowercased()
+    }
+
+    struct AcceptedTypes {
+        var json = false
+        var sse = false
+
+        init(_ values: [String]) {
+            for value in values {
+                for item in value.split(separator: ",") {
+                    let type = (item.split(separator: ";").first.map(String.init) ?? "").trimmingCharacters(in: .whitespaces)
+                        .lowercased()
+                    switch type {
+                    case "application/json", "application/*": json = true
+                    case "text/event-stream", "text/*": sse = true
+                    case "*/*":
+                        json = true
+                        sse = true
+                    default: break
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: - Responses
+
+    static let sessionHeader = HTTPField.Name("Mcp-Session-Id")!
+    static let protocolVersionHeader = HTTPField.Name("MCP-Protocol-Version")!
+    static let methodHeader = HTTPField.Name("Mcp-Method")!
+    static let nameHeader = HTTPField.Name("Mcp-Name")!
+
+    private func replyResponse(_ status: HTTPResponse.Status, _ bytes: [UInt8], accept: AcceptedTypes, sessionID: String?) -> Response {
+        let useSSE = accept.sse && (!accept.json || options.responseMode == .sse)
+        var headers = HTTPFields()
+        if let sessionID { headers[Self.sessionHeader] = sessionID }
+        if useSSE {
+            headers[.contentType] = "text/event-stream"
+            headers[.cacheControl] = "no-cache"
+            headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
+            var event = Array("event: message\ndata: ".utf8)
+            event += bytes
+            event += Array("\n\n".utf8)
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: event)))
+        }
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    private func jsonResponse(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    private func headerMismatch(_ id: MCPRequestID?, _ message: String) -> Response {
+        let reply = MCPReply.error(id: id, MCPError(code: MCPProtocol.headerMismatchCode, message: message))
+        return jsonResponse(.badRequest, id == nil ? Self.errorBody(code: MCPProtocol.headerMismatchCode, message, id: nil) : reply.bytes)
+    }
+
+    static func emptyResponse(_ status: HTTPResponse.Status) -> Response {
+        Response(status: status, headers: [:], body: .init())
+    }
+
+    /// An HTTP error whose body is a JSON-RPC error response (without `id` unless one is known).
+    static func httpError(
+        _ status: HTTPResponse.Status, code: Int, _ message: String, data: JSONValue? = nil, id: MCPRequestID? = nil
+    ) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(
+            status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: errorBody(code: code, message, data: data, id: id))))
+    }
+
+    static func errorBody(code: Int, _ message: String, data: JSONValue? = nil, id: MCPRequestID?) -> [UInt8] {
+        if let id { return MCPReply.error(id: id, MCPError(code: code, message: message, data: data)).bytes }
+        var error: [String: JSONValue] = ["code": .int(code), "message": .string(message)]
+        if let data { error["data"] = data }
+        return JSONValue.object(["jsonrpc": "2.0", "error": .object(error)]).serializedBytes(sortedKeys: true)
+    }
+}
+
+/// Legacy sessions: bounded in number, expired lazily after an idle timeout.
+final class SessionStore: Sendable {
+    private struct Entry {
+        let session: MCPSession
+        var lastSeen: ContinuousClock.Instant
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+    private let idleTimeout: Duration
+    private let capacity: Int
+
+    init(idleTimeout: Duration, capacity: Int) {
+        self.idleTimeout = idleTimeout
+        self.capacity = capacity
+    }
+
+    var count: Int { entries.withLock { $0.count } }
+
+    /// A new session with a fresh random id, or nil when the store is full (after sweeping).
+    func makeSession() -> MCPSession? {
+        let expired = entries.withLock { entries in sweep(&entries) }
+        for session in expired { session.close() }
+        guard count < capacity else { return nil }
+        return MCPSession(id: Self.newID())
+    }
+
+    /// Stores a session; false when the store filled up meanwhile.
+    func insert(_ session: MCPSession) -> Bool {
+        guard let id = session.id else { return false }
+        return entries.withLock { entries in
+            guard entries.count < capacity else { return false }
+            entries[id] = Entry(session: session, lastSeen: .now)
+            return true
+        }
+    }
+
+    /// The live session with this id (touching it), or nil when unknown or expired.
+    func lookup(_ id: String) -> MCPSession? {
+        let (found, expired) = entries.withLock { entries -> (MCPSession?, MCPSession?) in
+            guard let entry = entries[id] else { return (nil, nil) }
+            let now = ContinuousClock.now
+            if now - entry.lastSeen > idleTimeout, entry.session.inFlightCount == 0 {
+                entries.removeValue(forKey: id)
+                return (nil, entry.session)
+            }
+            entries[id]?.lastSeen = now
+            return (entry.session, nil)
+        }
+        expired?.close()
+        return found
+    }
+
+    func touch(_ id: String) {
+        entries.withLock { $0[id]?.lastSeen = .now }
+    }
+
+    func remove(_ id: String) -> MCPSession? {
+        entries.withLock { $0.removeValue(forKey: id)?.session }
+    }
+
+    private func sweep(_ entries: inout [String: Entry]) -> [MCPSession] {
+        let now = ContinuousClock.now
+        var expired: [MCPSession] = []
+        for (id, entry) in entries where now - entry.lastSeen > idleTimeout && entry.session.inFlightCount == 0 {
+            entries.removeValue(forKey: id)
+            expired.append(entry.session)
+        }
+        return expired
+    }
+
+    /// 32 random bytes from the system's cryptographically secure generator, as hex.
+    static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var id = ""
+        for _ in 0..<4 {
+            let word = generator.next() as UInt64
+            let hex = String(word, radix: 16)
+            id += String(repeating: "0", count: 16 - hex.count) + hex
+        }
+        return id
+    }
+}
+
+extension MCPHTTPTransport {
+    /// Builds a Hummingbird application serving only the MCP endpoint.
+    /// - Parameters:
+    ///   - host: The address to bind (loopback by default, as the MCP spec recommends for local servers).
+    ///   - port: The port (0 picks a free one; read it in `onServerRunning`).
+    ///   - onServerRunning: Called with the listening channel once the server runs.
+    public func makeApplication(
+        host: String = "127.0.0.1", port: Int = 8080, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        addRoutes(to: router)
+        return Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: onServerRunning, logger: logger)
+    }
+
+    /// Builds and runs the application until SIGINT/SIGTERM (graceful shutdown).
+    public func run(host: String = "127.0.0.1", port: Int = 8080) async throws {
+        try await makeApplication(host: host, port: port).runService()
+    }
+}

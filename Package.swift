@@ -71,7 +71,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "CQRSBench",
-            dependencies: ["CQRS", "CQRSSQLite", "Bank"],
+            dependencies: ["CQRS", "CQRSSchema", "CQRSSQLite", "Bank"],
             path: "Benchmarks/CQRSBench"
         ),
         .testTarget(name: "CQRSSchemaTests", dependencies: ["CQRSSchema"]),

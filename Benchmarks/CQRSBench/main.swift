@@ -97,6 +97,13 @@ func format(_ value: Double) -> String { String(format: "%.0f", value) }
 switch arguments.first {
 case "profile-memory":
     print(try await commandsPerSecond(store: InMemoryEventStore(), clients: 1, commandsPerClient: Int(arguments.dropFirst().first ?? "") ?? 20_000))
+case "mcp":
+    let rest = Array(arguments.dropFirst())
+    guard rest.count >= 3 else {
+        print("usage: cqrs-bench mcp BANK_BINARY PYTHON FASTMCP_SCRIPT [SECONDS]")
+        exit(64)
+    }
+    try mcpBenchmark(bank: rest[0], python: rest[1], script: rest[2], seconds: Double(rest.count > 3 ? rest[3] : "5") ?? 5)
 case "crash-writer":
     try await crashWriter(path: arguments.dropFirst().first ?? "crash.sqlite")
 default:

@@ -95,6 +95,8 @@ func replay(store: any EventStore, count: Int) async throws -> (full: Double, sn
 func format(_ value: Double) -> String { String(format: "%.0f", value) }
 
 switch arguments.first {
+case "profile-replay":
+    print(try await replay(store: try SQLiteEventStore(path: temporaryDatabase()), count: 10_000))
 case "profile-memory":
     print(try await commandsPerSecond(store: InMemoryEventStore(), clients: 1, commandsPerClient: Int(arguments.dropFirst().first ?? "") ?? 20_000))
 case "mcp":

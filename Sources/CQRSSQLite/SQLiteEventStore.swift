@@ -232,7 +232,7 @@ private struct RawEvent: Sendable {
         }
         var metadataCache: [Data: [String: String]] = [:]
         return try zip(rows, payloads).map { row, payload in
-            guard let uuid = UUID(uuidString: row.eventId) else {
+            guard let uuid = parseUUID(row.eventId) else {
                 throw CqrsError.serialization("Event at position \(row.position) has an invalid id '\(row.eventId)'")
             }
             let metadata: [String: String]
@@ -248,4 +248,36 @@ private struct RawEvent: Sendable {
                 occurredAt: Date(millisecondsSince1970: row.occurredAt))
         }
     }
+}
+
+/// Parses a canonical UUID (`8-4-4-4-12` hex digits). Foundation's parser goes through `sscanf`,
+/// which dominated replay time.
+func parseUUID(_ text: String) -> UUID? {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(16)
+    var high: UInt8?
+    var count = 0
+    for char in text.utf8 {
+        count += 1
+        if count == 9 || count == 14 || count == 19 || count == 24 {
+            guard char == UInt8(ascii: "-") else { return nil }
+            continue
+        }
+        let nibble: UInt8
+        switch char {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = char - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = char - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = char - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+        if let first = high {
+            bytes.append(first << 4 | nibble)
+            high = nil
+        } else {
+            high = nibble
+        }
+    }
+    guard count == 36, bytes.count == 16 else { return nil }
+    return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9],
+                       bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
 }

@@ -1,6 +1,6 @@
 import Bank
 import CQRS
-import CQRSSQLite
+@testable import CQRSSQLite
 import CQRSTesting
 import Foundation
 import Testing
@@ -70,6 +70,18 @@ struct SQLiteStoreTests {
         #expect(raw.terminationStatus == 0)
         let loaded = try await engine.load(id: id)
         #expect(loaded?.state.balance == 5 && loaded?.version == 2)
+    }
+
+    @Test func uuidParsing() {
+        for _ in 0..<100 {
+            let uuid = UUID()
+            #expect(parseUUID(uuid.uuidString) == uuid)
+            #expect(parseUUID(uuid.uuidString.lowercased()) == uuid)
+        }
+        for bad in ["", "not-a-uuid", "00000000-0000-0000-0000-00000000000", "00000000-0000-0000-0000-0000000000000",
+                    "0000000000000-0000-0000-000000000000", "g0000000-0000-0000-0000-000000000000"] {
+            #expect(parseUUID(bad) == nil, "\(bad)")
+        }
     }
 
     /// Two stores (two connections sets, as two processes would have) on one file.

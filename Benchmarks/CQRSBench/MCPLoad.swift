@@ -247,26 +247,30 @@ func stdioLoad(command: [String], window: Int, seconds: Double) throws -> LoadRe
     try write(request(1, "initialize", initializeParams))
     _ = try readLine()
     try write(initializedNotification)
-    try write(request(2, "tools/call", #"{"name":"account_open","arguments":{"owner":"bench"}}"#))
-    var opened = try readLine()
-    while idOf(opened) != 2 { opened = try readLine() }
-    let params = depositParams(try accountId(in: opened))
+    // One account per in-flight slot, so concurrent calls never conflict on a version.
+    var slotParams: [String] = []
+    for slot in 0..<window {
+        try write(request(2 + slot, "tools/call", #"{"name":"account_open","arguments":{"owner":"bench"}}"#))
+        var opened = try readLine()
+        while idOf(opened) != 2 + slot { opened = try readLine() }
+        slotParams.append(depositParams(try accountId(in: opened)))
+    }
 
-    var nextId = 10
-    var started: [Int: Double] = [:]
+    var nextId = 1000
+    var started: [Int: (slot: Int, at: Double)] = [:]
     var latencies: [Double] = []
     let begin = now()
     let measureFrom = begin + 0.5
     let end = measureFrom + seconds
     var measured = 0
-    for _ in 0..<window {
-        started[nextId] = now()
-        try write(request(nextId, "tools/call", params))
+    for slot in 0..<window {
+        started[nextId] = (slot, now())
+        try write(request(nextId, "tools/call", slotParams[slot]))
         nextId += 1
     }
     while !started.isEmpty {
         let line = try readLine()
-        guard let id = idOf(line), let t0 = started.removeValue(forKey: id) else { continue }
+        guard let id = idOf(line), let (slot, t0) = started.removeValue(forKey: id) else { continue }
         let t1 = now()
         if t0 >= measureFrom && t1 <= end {
             latencies.append(t1 - t0)
@@ -274,8 +278,8 @@ func stdioLoad(command: [String], window: Int, seconds: Double) throws -> LoadRe
         }
         if id % 997 == 0 { try checkReply(line) }
         if t1 < end {
-            started[nextId] = now()
-            try write(request(nextId, "tools/call", params))
+            started[nextId] = (slot, now())
+            try write(request(nextId, "tools/call", slotParams[slot]))
             nextId += 1
         }
     }

@@ -81,7 +81,6 @@ public final class MCPStdioTransport: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for await event in lines {
                 group.addTask {
-                    defer { slots.signal() }
                     let reply: [UInt8]?
                     switch event {
                     case .line(let bytes):
@@ -91,12 +90,19 @@ public final class MCPStdioTransport: Sendable {
                     }
                     if var reply {
                         reply.append(0x0A)
-                        await writer.write(reply)
+                        // The request's slot is freed once its reply is written, so a client that
+                        // stops reading stops the reader too (bounded memory); the task itself
+                        // does not wait for the write (one thread hand-off less per request).
+                        writer.enqueue(reply) { slots.signal() }
+                    } else {
+                        slots.signal()
                     }
                 }
             }
             await group.waitForAll()
         }
+        // Every reply is on stdout before run() returns.
+        await writer.drain()
     }
 }
 
@@ -182,23 +188,29 @@ private final class LineWriter: Sendable {
         self.fd = fd
     }
 
-    func write(_ bytes: [UInt8]) async {
+    /// Writes `bytes` after every line enqueued before, then calls `written`.
+    func enqueue(_ bytes: [UInt8], written: @escaping @Sendable () -> Void) {
         let fd = self.fd
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            queue.async {
-                bytes.withUnsafeBytes { raw in
-                    var offset = 0
-                    while offset < raw.count {
-                        let written = writeDescriptor(fd, raw.baseAddress! + offset, raw.count - offset)
-                        if written < 0 {
-                            if errno == EINTR || errno == EAGAIN { continue }
-                            break
-                        }
-                        offset += written
+        queue.async {
+            bytes.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let count = writeDescriptor(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if count < 0 {
+                        if errno == EINTR || errno == EAGAIN { continue }
+                        break
                     }
+                    offset += count
                 }
-                done.resume()
             }
+            written()
+        }
+    }
+
+    /// Returns once every enqueued line is written.
+    func drain() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            queue.async { done.resume() }
         }
     }
 }

@@ -66,8 +66,10 @@ let package = Package(
             ]
         ),
         .target(name: "Bank", dependencies: ["CQRS", "CQRSSchema", "CQRSMCP"], path: "examples/bank/Bank"),
+        .target(name: "MCPEchoProvider", dependencies: ["CQRSMCP", "CQRSSchema"], path: "examples/mcp-echo/Provider"),
         .executableTarget(
-            name: "MCPEcho", dependencies: ["CQRSMCP", "CQRSHTTP", "CQRSSchema"], path: "examples/mcp-echo"
+            name: "MCPEcho", dependencies: ["CQRSMCP", "CQRSHTTP", "CQRSSchema", "MCPEchoProvider"],
+            path: "examples/mcp-echo/Server"
         ),
         .executableTarget(
             name: "CQRSBench",
@@ -85,11 +87,11 @@ let package = Package(
         ),
         .testTarget(name: "CQRSTests", dependencies: ["CQRS", "CQRSTesting", "Bank"]),
         .testTarget(name: "CQRSSQLiteTests", dependencies: ["CQRSSQLite", "CQRSTesting", "Bank"]),
-        .testTarget(name: "CQRSMCPTests", dependencies: ["CQRSMCP", "CQRSSchema"]),
+        .testTarget(name: "CQRSMCPTests", dependencies: ["CQRSMCP", "CQRSSchema", "MCPEchoProvider"]),
         .testTarget(
             name: "CQRSHTTPTests",
             dependencies: [
-                "CQRSHTTP", "CQRSMCP", "CQRSSchema", .product(name: "Hummingbird", package: "hummingbird"),
+                "CQRSHTTP", "CQRSMCP", "CQRSSchema", "MCPEchoProvider", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

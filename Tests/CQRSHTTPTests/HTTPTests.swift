@@ -1,5 +1,6 @@
 import CQRSHTTP
 import CQRSMCP
+import MCPEchoProvider
 import CQRSSchema
 import Foundation
 import Hummingbird

@@ -1,4 +1,5 @@
 import CQRSMCP
+import MCPEchoProvider
 import CQRSSchema
 import Foundation
 import Testing

@@ -1,4 +1,5 @@
 import CQRSMCP
+import MCPEchoProvider
 import CQRSSchema
 import Dispatch
 import Foundation

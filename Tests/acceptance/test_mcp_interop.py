@@ -42,16 +42,16 @@ def http_server(request):
 
 async def exercise(client):
     tools = await client.list_tools()
-    assert [t.name for t in tools.tools] == ["echo", "slow", "fail_domain"]
+    assert [t.name for t in tools.tools] == ["echo", "slow", "fail", "domain_error"]
     result = await client.call_tool("echo", {"text": BIG})
     assert not result.is_error and result.structured_content == {"text": BIG}
-    result = await client.call_tool("fail_domain", {})
+    result = await client.call_tool("domain_error", {})
     assert result.is_error
     with pytest.raises(Exception) as info:
         await client.call_tool("nope", {})
     assert getattr(getattr(info.value, "error", None), "code", None) == -32602 or "-32602" in repr(info.value) or "Unknown tool" in str(info.value)
     templates = await client.list_resource_templates()
-    assert templates.resource_templates[0].uri_template == "echo://{text}"
+    assert templates.resource_templates[0].uri_template == "echo://{id}"
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])

@@ -2,12 +2,15 @@ import CQRSMCP
 import CQRSSchema
 import Synchronization
 
-/// A tiny provider for protocol tests: echo, slow, fail, domain_error, plus generated filler tools.
-final class EchoProvider: MCPToolProvider {
+/// A tiny provider for protocol checks (the echo example server and the transport tests): `echo`,
+/// `slow` (sleeps `ms`), `fail` (a server fault), `domain_error` (an `isError` result), `whoami`, and
+/// optional generated filler tools to exercise pagination.
+public final class EchoProvider: MCPToolProvider {
     let fillerCount: Int
-    let events = Mutex<[String]>([])
+    private let events = Mutex<[String]>([])
 
-    init(fillerCount: Int = 0) {
+    /// A provider with `fillerCount` extra tools.
+    public init(fillerCount: Int = 0) {
         self.fillerCount = fillerCount
     }
 
@@ -15,9 +18,10 @@ final class EchoProvider: MCPToolProvider {
         events.withLock { $0.append(event) }
     }
 
-    var recorded: [String] { events.withLock { $0 } }
+    /// What `slow` calls recorded (start, end, cancellation), for cancellation tests.
+    public var recorded: [String] { events.withLock { $0 } }
 
-    var tools: [MCPTool] {
+    public var tools: [MCPTool] {
         let object: JSONValue = ["type": "object"]
         var tools = [
             MCPTool(
@@ -49,7 +53,7 @@ final class EchoProvider: MCPToolProvider {
         let detail = "secret database password in stack"
     }
 
-    func callTool(name: String, arguments: JSONValue?, context: MCPCallContext) async throws -> MCPToolResult {
+    public func callTool(name: String, arguments: JSONValue?, context: MCPCallContext) async throws -> MCPToolResult {
         switch name {
         case "echo":
             let text = arguments?["text"] ?? .null
@@ -83,16 +87,16 @@ final class EchoProvider: MCPToolProvider {
         }
     }
 
-    var resourceTemplates: [MCPResourceTemplate] {
+    public var resourceTemplates: [MCPResourceTemplate] {
         [MCPResourceTemplate(uriTemplate: "echo://{id}", name: "echo", title: "Echo", description: "Echoes the id", mimeType: "text/plain")]
     }
 
-    func readResource(uri: String, context: MCPCallContext) async throws -> [MCPResourceContent] {
+    public func readResource(uri: String, context: MCPCallContext) async throws -> [MCPResourceContent] {
         guard uri.hasPrefix("echo://"), uri.count > 7 else { throw MCPError.resourceNotFound(uri) }
         return [MCPResourceContent(uri: uri, mimeType: "text/plain", text: String(uri.dropFirst(7)))]
     }
 
-    func complete(reference: MCPCompletionReference, argument: String, value: String, context: MCPCallContext) async throws
+    public func complete(reference: MCPCompletionReference, argument: String, value: String, context: MCPCallContext) async throws
         -> [String]
     {
         if value == "many" { return (0..<150).map { "v\($0)" } }

@@ -28,6 +28,10 @@ public protocol Aggregate: Codable, Sendable {
 ///
 /// A create command runs on the initial state of a new id; an update command on the loaded state.
 /// Throw a ``CqrsError`` (usually from a ``DomainErrorCode``) to refuse a command.
+///
+/// Handlers decide; they should not change anything outside the events they return. The engine may
+/// call a handler twice for one command: it first decides on its cached state and, if the commit
+/// finds that state stale (or the handler refused on it), decides again on freshly loaded state.
 public protocol CommandHandler: Aggregate {
     /// The commands that create an aggregate (usually an enum).
     associatedtype CreateCommand: Codable & Sendable

@@ -163,9 +163,12 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
             if let claim, let replay = try await replay(claim) { return replay }
             let id = try idGenerator.nextId(for: command, context: context)
             guard !id.isEmpty else { throw CqrsError.validation("The generated aggregate id is empty") }
-            guard try await store.streamVersion(aggregateType: A.aggregateType, id: id) == 0 else { throw CqrsError.aggregateAlreadyExists(A.aggregateType, id: id) }
             let initial = A(id: id)
             let events = try await initial.handleCreate(command, services: services, context: context)
+            // The commit refuses an existing id (409); without events there is no commit to refuse it.
+            if events.isEmpty, try await store.streamVersion(aggregateType: A.aggregateType, id: id) > 0 {
+                throw CqrsError.aggregateAlreadyExists(A.aggregateType, id: id)
+            }
             return try await commit(
                 events, on: initial, version: 0, id: id, claim: claim, context: context, metadata: metadata)
         }
@@ -185,6 +188,12 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
                 IdempotencyClaim(key: $0, fingerprint: try fingerprint("update:\(id)", command))
             }
             if let claim, let replay = try await replay(claim) { return replay }
+            if let cached = cache.get(id), expectedVersion == nil || expectedVersion == cached.version,
+                let result = try await decideOnCachedState(
+                    cached, id: id, command, claim: claim, context: context, metadata: metadata)
+            {
+                return result
+            }
             guard let loaded = try await load(id: id) else {
                 throw CqrsError.aggregateNotFound(A.aggregateType, id: id)
             }
@@ -290,6 +299,26 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
             return CommandResult(
                 aggregateId: id, version: envelopes.last?.version ?? version,
                 globalPosition: envelopes.last?.globalPosition, events: envelopes, replayed: false)
+        }
+    }
+
+    /// The fast path of an update: decide on the cached state and let the commit's version check
+    /// prove it current (one store round trip instead of two). Returns nil, having written nothing,
+    /// when the cached state may have been stale: a conflict, a refusal, or no events; the caller then
+    /// decides again on freshly loaded state.
+    private func decideOnCachedState(
+        _ cached: (state: A, version: Int), id: String, _ command: A.UpdateCommand, claim: IdempotencyClaim?,
+        context: CommandContext, metadata: [String: String]
+    ) async throws -> CommandResult<A.Event>? {
+        guard let events = try? await cached.state.handleUpdate(command, services: services, context: context),
+            !events.isEmpty
+        else { return nil }
+        do {
+            return try await commit(
+                events, on: cached.state, version: cached.version, id: id, claim: claim, context: context,
+                metadata: metadata)
+        } catch let error as CqrsError where error.code == InfrastructureError.concurrencyError.code {
+            return nil
         }
     }
 

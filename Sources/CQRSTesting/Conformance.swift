@@ -417,6 +417,12 @@ public struct ConformanceSuite: Sendable {
         let fromSecond = try await second.load(id: "m1")
         try expect(fromFirst?.version == 6 && fromFirst?.state.value == 5, "first engine sees every commit: \(String(describing: fromFirst))")
         try expect(fromSecond?.version == 6 && fromSecond?.state.value == 5, "second engine sees every commit")
+        // A decision on a stale cached state must not stand: the first engine's cache says 5, the
+        // store says 15 after the second engine's commit, so subtracting 10 succeeds.
+        _ = try await second.update(id: "m1", .add(10))
+        let subtracted = try await first.update(id: "m1", .subtract(10))
+        try expect(subtracted.version == 8, "decided on fresh state: \(subtracted)")
+        _ = try await second.update(id: "m1", .add(10))
         let successes = await withTaskGroup(of: Int.self) { group in
             for n in 0..<20 {
                 group.addTask {
@@ -430,7 +436,7 @@ public struct ConformanceSuite: Sendable {
             return await group.reduce(0, +)
         }
         let final = try await first.load(id: "m1")
-        try expect(final?.version == 6 + successes && final?.state.value == 5 + successes, "no lost update: \(successes) successes, \(String(describing: final))")
+        try expect(final?.version == 9 + successes && final?.state.value == 15 + successes, "no lost update: \(successes) successes, \(String(describing: final))")
     }
 
     // MARK: - Read storage checks

@@ -38,6 +38,9 @@ public struct ConformanceCounter: CommandHandler, Equatable {
         case .note(let text): return [.noted(text)]
         case .nothing: return []
         case .refuse: throw ConformanceError.refused.error("Refused on purpose")
+        case .subtract(let amount):
+            guard amount <= value else { throw ConformanceError.refused.error("Cannot subtract \(amount) from \(value)") }
+            return [.added(-amount)]
         }
     }
 
@@ -106,6 +109,8 @@ public enum CounterCommand: Codable, Sendable, Equatable {
     case note(String)
     case nothing
     case refuse
+    /// Refused when the counter is below the amount.
+    case subtract(Int)
 }
 
 /// The suite's domain error (prefix 99).

@@ -44,16 +44,30 @@ public enum CQRSJSON {
         try makeDecoder().decode(type, from: data)
     }
 
+    /// Encodes values straight to ``JSONValue`` (no JSON text in between), dates as ISO 8601.
+    public static let valueEncoder = JSONValueEncoder(dateEncoding: { .string(ISO8601.format($0)) })
+
+    /// Decodes values straight from ``JSONValue``, dates from ISO 8601.
+    public static let valueDecoder = JSONValueDecoder(dateDecoding: { json in
+        guard let text = json.stringValue, let date = ISO8601.parse(text) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: [], debugDescription: "Expected an ISO 8601 date-time, got \(json.serialized())"))
+        }
+        return date
+    })
+
     /// A value as a ``JSONValue``.
     public static func value(of value: some Encodable) throws -> JSONValue {
-        if let json = value as? JSONValue { return json }
-        return try makeDecoder().decode(JSONValue.self, from: encode(value))
+        do {
+            return try valueEncoder.encode(value)
+        } catch {
+            throw CqrsError.serialization("Cannot encode \(type(of: value)): \(error)")
+        }
     }
 
     /// Decodes a value from a ``JSONValue``.
     public static func decode<T: Decodable>(_ type: T.Type, from json: JSONValue) throws -> T {
-        if let same = json as? T { return same }
-        return try makeDecoder().decode(type, from: makeEncoder().encode(json))
+        try valueDecoder.decode(type, from: json)
     }
 
     /// Compact JSON text of a value (sorted keys); `"null"` if it cannot be encoded.

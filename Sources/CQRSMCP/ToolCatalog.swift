@@ -108,7 +108,7 @@ public struct ToolCatalog: MCPToolProvider {
             try add(
                 Entry(
                     tool: MCPTool(
-                        name: "\(type)_\(Naming.snake(command.name))", title: "\(Naming.title(command.name)) \(noun)",
+                        name: "\(type)_\(Naming.snake(command.name))", title: "\(Naming.title(type)): \(Naming.title(command.name).lowercased())",
                         description: command.description ?? "Creates a \(noun) (\(command.name)).",
                         inputSchema: input, outputSchema: commandOutput,
                         annotations: MCPToolAnnotations(
@@ -145,7 +145,7 @@ public struct ToolCatalog: MCPToolProvider {
             try add(
                 Entry(
                     tool: MCPTool(
-                        name: toolName, title: "\(Naming.title(command.name)) \(noun)",
+                        name: toolName, title: "\(Naming.title(type)): \(Naming.title(command.name).lowercased())",
                         description: command.description ?? "Runs \(command.name) on a \(noun).",
                         inputSchema: Self.objectSchema(properties, required: ["id"] + command.required, additional: false),
                         outputSchema: commandOutput,
@@ -170,7 +170,7 @@ public struct ToolCatalog: MCPToolProvider {
         try add(
             Entry(
                 tool: MCPTool(
-                    name: "\(type)_get", title: "Get \(noun)",
+                    name: "\(type)_get", title: "\(Naming.title(type)): get",
                     description: "The latest state of one \(noun), read from its events: {\"id\",\"version\",\"state\"}.",
                     inputSchema: Self.objectSchema([("id", idProperty)], required: ["id"], additional: false),
                     outputSchema: stateSchema, annotations: Self.readAnnotations),
@@ -184,7 +184,7 @@ public struct ToolCatalog: MCPToolProvider {
         if let states {
             try add(
                 Self.listEntry(
-                    name: "\(type)_list", title: "List \(noun)s", group: type,
+                    name: "\(type)_list", title: "\(Naming.title(type)): list", group: type,
                     description: "Lists \(noun)s (latest states) with optional filters, sorting and paging.",
                     model: AggregateState<A>.self, itemSchema: stateSchema, storage: states, parentDescription: nil))
         }
@@ -193,7 +193,7 @@ public struct ToolCatalog: MCPToolProvider {
         try add(
             Entry(
                 tool: MCPTool(
-                    name: "\(type)_events", title: "\(Naming.title(type)) events",
+                    name: "\(type)_events", title: "\(Naming.title(type)): events",
                     description: "The audit log of one \(noun): its events in order, paged.",
                     inputSchema: Self.objectSchema(
                         [("id", idProperty), ("limit", Self.limitSchema), ("cursor", Self.cursorSchema)], required: ["id"],
@@ -259,7 +259,7 @@ public struct ToolCatalog: MCPToolProvider {
         try add(
             Entry(
                 tool: MCPTool(
-                    name: "\(name)_get", title: "Get \(noun)",
+                    name: "\(name)_get", title: "\(Naming.title(V.modelType)): get",
                     description: (schema["description"]?.stringValue ?? "One \(noun).") + " Returns one \(noun) by id.",
                     inputSchema: Self.objectSchema(keyProperties, required: keyProperties.map(\.0), additional: false),
                     outputSchema: schema, annotations: Self.readAnnotations),
@@ -273,7 +273,7 @@ public struct ToolCatalog: MCPToolProvider {
                 }))
         try add(
             Self.listEntry(
-                name: "\(name)_list", title: "List \(noun)s", group: V.modelType,
+                name: "\(name)_list", title: "\(Naming.title(V.modelType)): list", group: V.modelType,
                 description: (schema["description"]?.stringValue ?? "") + " Lists \(noun)s"
                     + (V.isChild ? " of one \(parent)" : "") + " with optional filters, sorting and paging.",
                 model: V.self, itemSchema: schema, storage: storage,

@@ -117,6 +117,7 @@ public struct SchemaMacro: ExtensionMacro {
         var rawValue: ExprSyntax?
         var parameters: [EnumCaseParameterSyntax]
         var description: String?
+        var parameterDescriptions: [String: String] = [:]
     }
 
     private static let integerRawTypes: Set<String> = [
@@ -135,12 +136,13 @@ public struct SchemaMacro: ExtensionMacro {
         var cases: [EnumCase] = []
         for member in decl.memberBlock.members {
             guard let caseDecl = member.decl.as(EnumCaseDeclSyntax.self) else { continue }
-            let description = docComment(caseDecl.leadingTrivia)
+            let documentation = caseDocComment(caseDecl.leadingTrivia)
             for element in caseDecl.elements {
                 cases.append(
                     EnumCase(
                         name: identifierName(element.name), rawValue: element.rawValue?.value,
-                        parameters: Array(element.parameterClause?.parameters ?? []), description: description))
+                        parameters: Array(element.parameterClause?.parameters ?? []),
+                        description: documentation.description, parameterDescriptions: documentation.parameters))
             }
         }
         let typeDescription = docComment(decl.leadingTrivia)
@@ -177,7 +179,9 @@ public struct SchemaMacro: ExtensionMacro {
                 } else {
                     memberKey = label
                 }
-                members.append(memberCall(key: memberKey, type: parameter.type, description: nil, decoded: true))
+                members.append(
+                    memberCall(
+                        key: memberKey, type: parameter.type, description: item.parameterDescriptions[label], decoded: true))
             }
             branches.append(
                 "_SchemaDerivation.enumCase(\(literal(key)), description: \(literal(item.description)), \(list(members)))")
@@ -289,11 +293,54 @@ public struct SchemaMacro: ExtensionMacro {
 
     /// The text of `///` and `/** */` comments in `trivia`, joined into paragraphs.
     static func docComment(_ trivia: Trivia) -> String? {
+        paragraphs(docLines(trivia))
+    }
+
+    /// A case's doc comment split into its description and its DocC parameter notes
+    /// (`- Parameter amount: …` or a `- Parameters:` list), which document associated values.
+    static func caseDocComment(_ trivia: Trivia) -> (description: String?, parameters: [String: String]) {
+        var rest: [String] = []
+        var parameters: [String: String] = [:]
+        var current: String?
+        var inList = false
+        for line in docLines(trivia) {
+            let trimmed = line.trimmingWhitespace
+            if let (name, text) = parameterNote(trimmed, prefix: "- Parameter ") {
+                parameters[name] = text
+                current = name
+                inList = false
+            } else if trimmed.lowercased() == "- parameters:" {
+                inList = true
+                current = nil
+            } else if inList, let (name, text) = parameterNote(trimmed, prefix: "- ") {
+                parameters[name] = text
+                current = name
+            } else if let name = current, !trimmed.isEmpty, !trimmed.hasPrefix("-"), line.hasPrefix(" ") || line.hasPrefix("\t") {
+                parameters[name] = (parameters[name] ?? "") + " " + trimmed
+            } else {
+                current = nil
+                inList = false
+                rest.append(line)
+            }
+        }
+        return (paragraphs(rest), parameters)
+    }
+
+    private static func parameterNote(_ line: String, prefix: String) -> (String, String)? {
+        guard line.hasPrefix(prefix), let colon = line.firstIndex(of: ":") else { return nil }
+        let name = String(line[line.index(line.startIndex, offsetBy: prefix.count)..<colon]).trimmingWhitespace
+        guard !name.isEmpty, !name.contains(" ") else { return nil }
+        return (name, String(line[line.index(after: colon)...]).trimmingWhitespace)
+    }
+
+    private static func docLines(_ trivia: Trivia) -> [String] {
         var lines: [String] = []
         for piece in trivia {
             switch piece {
             case .docLineComment(let text):
-                lines.append(String(text.dropFirst(3)))
+                var line = String(text.dropFirst(3))
+                if line.hasPrefix(" ") { line.removeFirst() }
+                lines.append(line)
             case .docBlockComment(let text):
                 let inner = text.dropFirst(3).dropLast(2)
                 for line in inner.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -305,7 +352,11 @@ public struct SchemaMacro: ExtensionMacro {
                 continue
             }
         }
-        // Lines within a paragraph join with spaces; blank lines separate paragraphs.
+        return lines
+    }
+
+    /// Lines within a paragraph join with spaces; blank lines separate paragraphs.
+    private static func paragraphs(_ lines: [String]) -> String? {
         var paragraphs: [String] = []
         var current: [String] = []
         for line in lines {

@@ -182,3 +182,18 @@ struct DerivationTests {
         }
     }
 }
+
+@Suite("Doc comments of enum cases")
+struct CaseDocumentationTests {
+    @Test func parameterNotesDescribeAssociatedValues() throws {
+        let branches = try #require(DocumentedCommand.jsonSchema.oneOf)
+        #expect(branches[0].description == "Pays money in.")
+        let deposit = try #require(branches[0].property("deposit"))
+        #expect(deposit.property("amount")?.description == "A positive number of cents.")
+        #expect(deposit.property("memo")?.description == "Shown on the statement; at most one line.")
+        #expect(branches[1].description == "Moves money.")
+        let transfer = try #require(branches[1].property("transfer"))
+        #expect(transfer.property("to")?.description == "The destination account.")
+        #expect(transfer.property("_0")?.description == "The amount in cents.")
+    }
+}

@@ -133,3 +133,19 @@ struct Ledger: Codable, Equatable {
     var blob: Data
     var entries: [[String: [Int?]]]
 }
+
+/// Commands documented the DocC way.
+@Schema
+enum DocumentedCommand: Codable, Equatable {
+    /// Pays money in.
+    /// - Parameter amount: A positive number of cents.
+    /// - Parameter memo: Shown on the statement;
+    ///   at most one line.
+    case deposit(amount: Int, memo: String?)
+    /// Moves money.
+    ///
+    /// - Parameters:
+    ///   - to: The destination account.
+    ///   - _0: The amount in cents.
+    case transfer(Int, to: String)
+}

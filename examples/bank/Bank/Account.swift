@@ -89,11 +89,14 @@ public enum AccountStatus: String, Codable, Sendable, Equatable {
 /// What happened to an account.
 @Schema
 public enum AccountEvent: DomainEvent {
-    /// The account was opened for an owner.
+    /// The account was opened.
+    /// - Parameter owner: The account holder's name.
     case opened(owner: String)
-    /// Money was paid in (cents).
+    /// Money was paid in.
+    /// - Parameter amount: In cents.
     case deposited(amount: Int)
-    /// Money was taken out (cents).
+    /// Money was taken out.
+    /// - Parameter amount: In cents.
     case withdrawn(amount: Int)
     /// The account was closed.
     case closed
@@ -112,17 +115,20 @@ public enum AccountEvent: DomainEvent {
 @Schema
 public enum OpenAccount: Codable, Sendable, Equatable {
     /// Opens an account for an owner.
+    /// - Parameter owner: The account holder's name (not blank).
     case open(owner: String)
 }
 
 /// Changes an existing account.
 @Schema
 public enum AccountCommand: Codable, Sendable, Equatable {
-    /// Pays money in; the amount is a positive number of cents.
+    /// Pays money in.
+    /// - Parameter amount: A positive number of cents.
     case deposit(amount: Int)
-    /// Takes money out; the amount is a positive number of cents, at most the balance.
+    /// Takes money out; fails with ACCOUNT_INSUFFICIENT_FUNDS above the balance.
+    /// - Parameter amount: A positive number of cents, at most the balance.
     case withdraw(amount: Int)
-    /// Closes the account; no operation is accepted afterwards.
+    /// Closes the account for good: any later operation fails with ACCOUNT_CLOSED.
     case close
 }
 

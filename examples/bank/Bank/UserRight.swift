@@ -83,7 +83,10 @@ public enum UserRightEvent: DomainEvent {
 /// Grants a right to a user.
 @Schema
 public enum GrantRight: Codable, Sendable, Equatable {
-    /// Grants `rightId` to `userId`.
+    /// Grants a right to a user; granting the same pair twice fails with a conflict.
+    /// - Parameters:
+    ///   - userId: The user receiving the right.
+    ///   - rightId: The right granted.
     case grant(userId: String, rightId: String)
 }
 

@@ -141,3 +141,15 @@ async def test_resources_and_completion(target, mode):
             ResourceTemplateReference(type="ref/resource", uri="cqrs://account/{id}"),
             {"name": "id", "value": account["id"][:6]})
         assert account["id"] in completion.completion.values
+
+
+@pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
+async def test_numbers_keep_their_precision(target, mode):
+    big = 2**53 + 1  # not representable as a double
+    async with Client(target, mode=mode) as client:
+        account = structured(await client.call_tool("account_open", {"owner": "Precise"}))
+        await client.call_tool("account_deposit", {"id": account["id"], "amount": big})
+        state = structured(await client.call_tool("account_get", {"id": account["id"]}))
+        assert state["state"]["balance"] == big
+        too_big = await client.call_tool("account_deposit", {"id": account["id"], "amount": 2**70})
+        assert too_big.is_error and too_big.structured_content["status"] == 400

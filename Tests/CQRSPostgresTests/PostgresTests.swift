@@ -231,7 +231,9 @@ struct PostgresOutageTests {
     @Test func serverStopAndStartMidLoad() async throws {
         _ = try PostgresTestEnvironment.controlScript()
         try await PostgresTestEnvironment.exclusively {
+            debug("begin")
             let schema = try await PostgresTestEnvironment.freshSchema()
+            debug("schema")
             let store = PostgresEventStore(schema: schema)
             let engine = CommandEngine<Account>(store: store, services: (), snapshotPolicy: .every(5))
             let acks = Shared<[Ack]>([])
@@ -264,7 +266,9 @@ struct PostgresOutageTests {
                 }
                 group.addTask {
                     try await Task.sleep(for: .seconds(1))
-                    try PostgresTestEnvironment.control("stop")
+                    debug("stopping")
+                    try await PostgresTestEnvironment.control("stop")
+                    debug("stopped")
                     phase.store(1)
                     // Reads fail fast too.
                     let started = ContinuousClock.now
@@ -272,12 +276,15 @@ struct PostgresOutageTests {
                     #expect(error?.status == 503, "a read while down: \(String(describing: error))")
                     #expect(ContinuousClock.now - started < .seconds(8))
                     try await Task.sleep(for: .seconds(3))
-                    try PostgresTestEnvironment.control("start")
+                    debug("read failed fast; starting")
+                    try await PostgresTestEnvironment.control("start")
+                    debug("started")
                     phase.store(2)
                     let deadline = ContinuousClock.now + .seconds(60)
                     while successesAfterRestart.current < 20, ContinuousClock.now < deadline {
                         try await Task.sleep(for: .milliseconds(100))
                     }
+                    debug("recovered \(successesAfterRestart.current)")
                     phase.store(3)
                 }
                 try await group.waitForAll()
@@ -312,4 +319,8 @@ struct PostgresOutageTests {
             print("outage test: \(acknowledged.count) acknowledged commands, \(failed.count) failures (all 503), max failure time \(failed.map(\.took).max() ?? .zero)")
         }
     }
+}
+
+func debug(_ text: String) {
+    FileHandle.standardError.write(Data("[outage] \(text)\n".utf8))
 }

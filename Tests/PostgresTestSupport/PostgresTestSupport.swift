@@ -43,21 +43,31 @@ public enum PostgresTestEnvironment {
         }
     }
 
-    /// A new, empty schema (created and migrated).
+    /// A new, empty schema (created and migrated); call it inside ``withServer(_:)`` or ``exclusively(_:)``.
     public static func freshSchema(_ database: PostgresDatabase? = nil) async throws -> PostgresSchema {
         let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
-        return try await withServer { try await (database ?? Self.database()).schema(name) }
+        return try await (database ?? Self.database()).schema(name)
     }
 
-    /// Runs the control script with `command` (`stop` or `start`) and waits for it.
-    public static func control(_ command: String) throws {
+    /// Runs the control script with `command` (`stop` or `start`) and waits for it (without blocking a thread).
+    public static func control(_ command: String) async throws {
+        let script = try controlScript()
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try controlScript())
+        process.executableURL = URL(fileURLWithPath: script)
         process.arguments = [command]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw MissingSetup(description: "\(try controlScript()) \(command) failed with status \(process.terminationStatus)")
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        guard status == 0 else {
+            throw MissingSetup(description: "\(script) \(command) failed with status \(status)")
         }
     }
 

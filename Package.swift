@@ -9,11 +9,15 @@ let package = Package(
         .library(name: "CQRS", targets: ["CQRS"]),
         .library(name: "CQRSSchema", targets: ["CQRSSchema"]),
         .library(name: "CQRSSQLite", targets: ["CQRSSQLite"]),
+        .library(name: "CQRSPostgres", targets: ["CQRSPostgres"]),
         .library(name: "CQRSTesting", targets: ["CQRSTesting"]),
         .library(name: "CQRSMCP", targets: ["CQRSMCP"]),
         .library(name: "CQRSHTTP", targets: ["CQRSHTTP"]),
+        .library(name: "CQRSRuntime", targets: ["CQRSRuntime"]),
         .library(name: "Bank", targets: ["Bank"]),
+        .library(name: "TodoList", targets: ["TodoList"]),
         .executable(name: "bank", targets: ["BankServer"]),
+        .executable(name: "todolist", targets: ["TodoListServer"]),
         .executable(name: "cqrs-bench", targets: ["CQRSBench"]),
     ],
     dependencies: [
@@ -23,8 +27,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
+        // Core
         .macro(
             name: "CQRSSchemaMacros",
             dependencies: [
@@ -36,26 +42,25 @@ let package = Package(
             ]
         ),
         .target(name: "CQRSSchema", dependencies: ["CQRSSchemaMacros"]),
-        .target(
-            name: "CQRS",
-            dependencies: ["CQRSSchema", .product(name: "Logging", package: "swift-log")]
-        ),
+        .target(name: "CQRS", dependencies: ["CQRSSchema", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "CQRSTesting", dependencies: ["CQRS"]),
+
+        // Stores
         .systemLibrary(
             name: "CSQLite",
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
         ),
         .target(name: "CQRSSQLite", dependencies: ["CQRS", "CSQLite"]),
-        .target(name: "CQRSTesting", dependencies: ["CQRS"]),
         .target(
-            name: "CQRSRuntime",
+            name: "CQRSPostgres",
             dependencies: [
-                "CQRS", "CQRSSQLite", "CQRSMCP", "CQRSHTTP",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "CQRS", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(name: "BankServer", dependencies: ["Bank", "CQRS", "CQRSRuntime"], path: "examples/bank/Server"),
+
+        // Front ends
         .target(name: "CQRSMCP", dependencies: ["CQRS", "CQRSSchema", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "CQRSHTTP",
@@ -65,7 +70,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "CQRSRuntime",
+            dependencies: [
+                "CQRS", "CQRSSQLite", "CQRSPostgres", "CQRSMCP", "CQRSHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Examples
         .target(name: "Bank", dependencies: ["CQRS", "CQRSSchema", "CQRSMCP"], path: "examples/bank/Bank"),
+        .executableTarget(name: "BankServer", dependencies: ["Bank", "CQRS", "CQRSRuntime"], path: "examples/bank/Server"),
+        .target(name: "TodoList", dependencies: ["CQRS", "CQRSSchema", "CQRSMCP"], path: "examples/todolist/TodoList"),
+        .executableTarget(
+            name: "TodoListServer", dependencies: ["TodoList", "CQRS", "CQRSRuntime"], path: "examples/todolist/Server"
+        ),
         .target(name: "MCPEchoProvider", dependencies: ["CQRSMCP", "CQRSSchema"], path: "examples/mcp-echo/Provider"),
         .executableTarget(
             name: "MCPEcho", dependencies: ["CQRSMCP", "CQRSHTTP", "CQRSSchema", "MCPEchoProvider"],
@@ -73,9 +93,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "CQRSBench",
-            dependencies: ["CQRS", "CQRSSchema", "CQRSSQLite", "Bank"],
+            dependencies: ["CQRS", "CQRSSchema", "CQRSSQLite", "CQRSPostgres", "Bank"],
             path: "Benchmarks/CQRSBench"
         ),
+
+        // Tests
         .testTarget(name: "CQRSSchemaTests", dependencies: ["CQRSSchema"]),
         .testTarget(
             name: "CQRSSchemaMacrosTests",
@@ -87,6 +109,10 @@ let package = Package(
         ),
         .testTarget(name: "CQRSTests", dependencies: ["CQRS", "CQRSTesting", "Bank"]),
         .testTarget(name: "CQRSSQLiteTests", dependencies: ["CQRSSQLite", "CQRSTesting", "Bank"]),
+        .target(name: "PostgresTestSupport", dependencies: ["CQRS", "CQRSPostgres"], path: "Tests/PostgresTestSupport"),
+        .testTarget(
+            name: "CQRSPostgresTests", dependencies: ["CQRSPostgres", "CQRSTesting", "Bank", "PostgresTestSupport"]
+        ),
         .testTarget(name: "CQRSMCPTests", dependencies: ["CQRSMCP", "CQRSSchema", "MCPEchoProvider"]),
         .testTarget(
             name: "CQRSHTTPTests",
@@ -96,6 +122,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "BankTests", dependencies: ["Bank", "CQRSTesting", "CQRSSQLite", "CQRSMCP"]),
+        .testTarget(
+            name: "TodoListTests", dependencies: ["TodoList", "CQRSTesting", "CQRSPostgres", "PostgresTestSupport"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import Bank
 import CQRS
+import CQRSPostgres
 import CQRSSQLite
 import Foundation
 
@@ -95,6 +96,51 @@ func replay(store: any EventStore, count: Int) async throws -> (full: Double, sn
 
 func format(_ value: Double) -> String { String(format: "%.0f", value) }
 
+/// The PostgreSQL workload: each client creates aggregates and runs 9 updates on each (one event
+/// per command), `aggregatesPerClient` times. Returns commands per second.
+func postgresCommandsPerSecond(store: any EventStore, clients: Int, aggregatesPerClient: Int) async throws -> Double {
+    let engine = CommandEngine<Account>(store: store, services: (), snapshotPolicy: .never)
+    let context = CommandContext(currentUser: "bench", requestId: "bench")
+    let seconds = try await elapsed {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<clients {
+                group.addTask {
+                    for _ in 0..<aggregatesPerClient {
+                        let id = try await engine.create(.open(owner: "bench"), context: context).aggregateId
+                        for _ in 0..<9 { _ = try await engine.update(id: id, .deposit(amount: 1), context: context) }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+    return Double(clients * aggregatesPerClient * 10) / seconds
+}
+
+func postgresBench(url: String, scale: Int) async throws {
+    try await PostgresDatabase.withDatabase(url: url, options: .init(maximumConnections: 20)) { database in
+        let schema = try await database.schema("bench_swift")
+        let store = PostgresEventStore(schema: schema)
+        _ = try await postgresCommandsPerSecond(store: store, clients: 4, aggregatesPerClient: 20)  // warm-up
+        let one = try await postgresCommandsPerSecond(store: store, clients: 1, aggregatesPerClient: 300 * scale)
+        print("swift-cqrs 1 client: \(format(one)) commands/s")
+        let sixteen = try await postgresCommandsPerSecond(store: store, clients: 16, aggregatesPerClient: 60 * scale)
+        print("swift-cqrs 16 clients: \(format(sixteen)) commands/s")
+    }
+}
+
+/// Round-trip costs: the bare client against the store's leased path.
+func postgresProbe(url: String) async throws {
+    try await PostgresDatabase.withDatabase(url: url) { database in
+        let store = PostgresEventStore(schema: try await database.schema("bench_swift"))
+        for _ in 0..<200 { try await database.client.query("SELECT 1") }
+        let bare = try await elapsed { for _ in 0..<3000 { try await database.client.query("SELECT 1") } }
+        print("bare client.query: \(format(3000 / bare)) queries/s")
+        let wrapped = try await elapsed { for _ in 0..<3000 { _ = try await store.streamVersion(aggregateType: "x", id: "y") } }
+        print("store.streamVersion: \(format(3000 / wrapped)) queries/s")
+    }
+}
+
 switch arguments.first {
 case "profile-replay":
     print(try await replay(store: try SQLiteEventStore(path: temporaryDatabase()), count: 10_000))
@@ -107,6 +153,11 @@ case "mcp":
         exit(64)
     }
     try mcpBenchmark(bank: rest[0], python: rest[1], script: rest[2], seconds: Double(rest.count > 3 ? rest[3] : "5") ?? 5)
+case "postgres-probe":
+    try await postgresProbe(url: arguments.dropFirst().first ?? "")
+case "postgres":
+    let url = arguments.dropFirst().first ?? ProcessInfo.processInfo.environment["CQRS_POSTGRES_URL"] ?? ""
+    try await postgresBench(url: url, scale: Int(arguments.dropFirst(2).first ?? "") ?? 1)
 case "crash-writer":
     try await crashWriter(path: arguments.dropFirst().first ?? "crash.sqlite")
 default:

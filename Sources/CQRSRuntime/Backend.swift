@@ -1,4 +1,5 @@
 import CQRS
+import CQRSPostgres
 import CQRSSQLite
 import Foundation
 import Synchronization
@@ -9,6 +10,7 @@ import Synchronization
 /// | --- | --- |
 /// | `memory:` | in memory (lost at exit) |
 /// | `sqlite:PATH` | one SQLite file (created if missing) |
+/// | `postgres://user:pass@host:port/db?sslmode=…&schema=NAME` | PostgreSQL (tables in schema `NAME`, default `public`) |
 public final class Backend: Sendable {
     /// The event store.
     public let eventStore: any EventStore
@@ -17,11 +19,22 @@ public final class Backend: Sendable {
     /// The URL it was opened from, with any password removed (safe to log).
     public let description: String
 
+    private let onClose: @Sendable () async -> Void
+
     /// A backend from its parts.
-    public init(eventStore: any EventStore, description: String, makeStorage: @escaping @Sendable (Any.Type) -> Any) {
+    public init(
+        eventStore: any EventStore, description: String, makeStorage: @escaping @Sendable (Any.Type) -> Any,
+        onClose: @escaping @Sendable () async -> Void = {}
+    ) {
         self.eventStore = eventStore
         self.description = description
         self.makeStorage = makeStorage
+        self.onClose = onClose
+    }
+
+    /// Releases the backend's connections (call once, when done).
+    public func close() async {
+        await onClose()
     }
 
     /// The read storage of one model type, in the same backend (the same instance on every call).
@@ -51,7 +64,29 @@ public final class Backend: Sendable {
                 (type as! any ReadModel.Type).sqliteStorage(database)
             }
         }
-        throw configuration("Unknown store URL '\(url)': use memory: or sqlite:PATH")
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            // `schema=` is ours; the rest of the URL is the connection's.
+            guard var components = URLComponents(string: url) else { throw configuration("Invalid PostgreSQL URL") }
+            let schemaName = components.queryItems?.first { $0.name == "schema" }?.value ?? "public"
+            components.queryItems = components.queryItems?.filter { $0.name != "schema" }
+            if components.queryItems?.isEmpty == true { components.queryItems = nil }
+            let database = try PostgresDatabase(url: components.string ?? url)
+            database.start()
+            let schema: PostgresSchema
+            do {
+                schema = try await database.schema(schemaName)
+            } catch {
+                await database.shutdown()
+                throw error
+            }
+            let endpoint = database.endpoint
+            return Backend(
+                eventStore: PostgresEventStore(schema: schema),
+                description: "postgres://\(endpoint.username)@\(endpoint.host):\(endpoint.port)/\(endpoint.database) (schema \(schemaName))",
+                makeStorage: { type in (type as! any ReadModel.Type).postgresStorage(schema) },
+                onClose: { await database.shutdown() })
+        }
+        throw configuration("Unknown store URL '\(url)': use memory:, sqlite:PATH or postgres://…")
     }
 
     static func configuration(_ message: String) -> CqrsError {
@@ -65,5 +100,8 @@ extension ReadModel {
     fileprivate static func inMemoryStorage() -> Any { InMemoryReadStorage<Self>() as any ReadStorage<Self> }
     fileprivate static func sqliteStorage(_ database: SQLiteDatabase) -> Any {
         SQLiteReadStorage<Self>(database: database) as any ReadStorage<Self>
+    }
+    fileprivate static func postgresStorage(_ schema: PostgresSchema) -> Any {
+        PostgresReadStorage<Self>(schema: schema) as any ReadStorage<Self>
     }
 }

@@ -38,7 +38,7 @@ public enum ServerProgram {
 
     /// The options of both subcommands.
     struct Options: ParsableArguments {
-        @Option(help: "The store: memory:, sqlite:PATH.")
+        @Option(help: "The store: memory:, sqlite:PATH or postgres://user:pass@host:port/db[?schema=NAME].")
         var store: String?
 
         @Option(help: "Only expose these aggregates, views or tools (comma-separated).")
@@ -94,6 +94,7 @@ public enum ServerProgram {
             case "mcp":
                 logger.info("Serving MCP over stdio", metadata: ["store": .string(backend.description)])
                 await MCPStdioTransport(server: server).run()
+                await backend.close()
             default:
                 let token = options.token ?? ProcessInfo.processInfo.environment["CQRS_MCP_TOKEN"]
                 let transport = MCPHTTPTransport(server: server, options: MCPHTTPOptions(bearerToken: token), logger: logger)
@@ -101,6 +102,7 @@ public enum ServerProgram {
                     "Serving MCP over HTTP at http://\(options.host):\(options.port)/mcp",
                     metadata: ["store": .string(backend.description), "auth": .string(token == nil ? "none" : "bearer")])
                 try await transport.run(host: options.host, port: options.port)
+                await backend.close()
             }
         } catch {
             logger.critical("\(description.name) failed: \(CqrsError.wrapping(error).message) (\(error))")

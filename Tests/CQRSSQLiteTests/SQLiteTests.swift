@@ -117,26 +117,28 @@ struct SQLiteStoreTests {
         let path = SQLiteBackend.freshPath()
         var acknowledged: [String: Int] = [:]
         for round in 0..<3 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = ["crash-writer", path]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            var buffer = Data()
             let wanted = 150 + round * 97
-            var lines = 0
-            while lines < wanted {
-                let chunk = pipe.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                buffer.append(chunk)
-                lines = buffer.filter { $0 == 10 }.count
+            // Pipes and waits block: keep them off Swift's cooperative pool.
+            let (output, killed) = try await offThePool { () throws -> (Data, Bool) in
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: executable)
+                process.arguments = ["crash-writer", path]
+                let pipe = Pipe()
+                process.standardOutput = pipe
+                try process.run()
+                var buffer = Data()
+                while buffer.filter({ $0 == 10 }).count < wanted {
+                    let chunk = pipe.fileHandleForReading.availableData
+                    if chunk.isEmpty { break }
+                    buffer.append(chunk)
+                }
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                buffer.append(pipe.fileHandleForReading.readDataToEndOfFile())
+                return (buffer, process.terminationReason == .uncaughtSignal)
             }
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            #expect(process.terminationReason == .uncaughtSignal, "the writer was killed, not finished")
-            buffer.append(pipe.fileHandleForReading.readDataToEndOfFile())
-            for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n") {
+            #expect(killed, "the writer was killed, not finished")
+            for line in String(decoding: output, as: UTF8.self).split(separator: "\n") {
                 let parts = line.split(separator: " ")
                 guard parts.count == 3, parts[0] == "ack", let version = Int(parts[2]) else { continue }
                 acknowledged[String(parts[1]), default: 0] = max(acknowledged[String(parts[1])] ?? 0, version)
@@ -154,5 +156,12 @@ struct SQLiteStoreTests {
         }
         let log = try await store.readAll(after: 0, limit: 1_000_000)
         #expect(zip(log, log.dropFirst()).allSatisfy { $0.globalPosition < $1.globalPosition })
+    }
+}
+
+/// Runs blocking work (pipes, process waits) on a dispatch thread instead of the cooperative pool.
+func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
     }
 }

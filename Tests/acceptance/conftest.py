@@ -11,7 +11,10 @@ import pytest
 from mcp import StdioServerParameters
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-BINARY = os.environ.get("BANK_BINARY", str(ROOT / ".build" / "debug" / "bank"))
+BIN = pathlib.Path(os.environ.get("BIN", str(ROOT / ".build" / "debug")))
+BINARY = os.environ.get("BANK_BINARY", str(BIN / "bank"))
+TODOLIST_BINARY = str(BIN / "todolist")
+POSTGRES_URL = os.environ.get("CQRS_POSTGRES_URL")
 
 
 @pytest.fixture
@@ -33,11 +36,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def http_server(binary, *extra, env=None):
-    """Starts `bank serve` on a free port and yields its base URL."""
+def http_server(binary, *extra, env=None, store="memory:"):
+    """Starts `bank serve` (or another example server) on a free port and yields its base URL."""
     port = free_port()
     process = subprocess.Popen(
-        [binary, "serve", "--store", "memory:", "--host", "127.0.0.1", "--port", str(port), *extra],
+        [binary, "serve", "--store", store, "--host", "127.0.0.1", "--port", str(port), *extra],
         stdout=subprocess.DEVNULL, stderr=sys.stderr, env={**os.environ, **(env or {})})
     try:
         deadline = time.time() + 30

@@ -14,7 +14,7 @@ from mcp.client.stdio import stdio_client
 import mcp
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BINARY = os.environ.get("MCP_ECHO", os.path.join(ROOT, ".build", "debug", "MCPEcho"))
+BINARY = os.environ.get("MCP_ECHO", os.path.join(os.environ.get("BIN", os.path.join(ROOT, ".build", "debug")), "MCPEcho"))
 BIG = "data:text/plain;base64," + ("é😀\\\"xyz" * 150000)
 
 

@@ -1,0 +1,482 @@
+import CQRS
+import CQRSSchema
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// A PostgreSQL server reached through a pooled `PostgresClient`, and the background task that runs it.
+///
+/// Lifecycle: create it, call ``start()`` (it runs `PostgresClient.run()` in a task it owns), use it
+/// through ``schema(_:)`` and the stores, then ``shutdown()``. ``withDatabase(url:options:logger:_:)``
+/// does all three around a closure, which suits a plain `async` main without ServiceLifecycle:
+/// ```swift
+/// try await PostgresDatabase.withDatabase(url: "postgres://app:secret@db:5432/app?sslmode=require") { database in
+///     let schema = try await database.schema("shop")
+///     let engine = CommandEngine<Order>(store: PostgresEventStore(schema: schema), services: ())
+///     …
+/// }
+/// ```
+///
+/// Failures: while the server cannot be reached, every operation fails within
+/// ``Options/acquireTimeout`` (plus at most ``Options/connectTimeout``) with 503
+/// `INFRASTRUCTURE_SERVICE_UNAVAILABLE`; once it is back, the pool reconnects by itself. Any other
+/// server error is a 500 `INFRASTRUCTURE_DATABASE_ERROR` whose `details` carry the SQLSTATE.
+public final class PostgresDatabase: Sendable {
+    /// How the connection negotiates TLS (the `sslmode` of the URL).
+    public enum TLSMode: String, Sendable, Hashable {
+        /// No TLS (`sslmode=disable`).
+        case disable
+        /// TLS when the server offers it, without certificate verification (`sslmode=prefer`, the default).
+        case prefer
+        /// TLS or no connection, without certificate verification (`sslmode=require`).
+        case require
+        /// TLS or no connection, with the certificate checked against the system roots and the host name
+        /// (`sslmode=verify-full`).
+        case verifyFull = "verify-full"
+    }
+
+    /// Where the server is and who connects.
+    public struct Endpoint: Sendable, Hashable {
+        /// Host name or IP address.
+        public var host: String
+        /// TCP port.
+        public var port: Int
+        /// The role to connect as.
+        public var username: String
+        /// The password, if any.
+        public var password: String?
+        /// The database name.
+        public var database: String
+        /// TLS negotiation.
+        public var tls: TLSMode
+
+        /// Creates an endpoint.
+        public init(host: String, port: Int = 5432, username: String, password: String? = nil, database: String, tls: TLSMode = .prefer) {
+            self.host = host
+            self.port = port
+            self.username = username
+            self.password = password
+            self.database = database
+            self.tls = tls
+        }
+
+        /// Parses `postgres://user:password@host:port/database?sslmode=disable|prefer|require|verify-full`
+        /// (scheme `postgresql://` too; the user name and password may be percent-encoded).
+        /// - Throws: 500 `INFRASTRUCTURE_CONFIGURATION_ERROR` naming what is wrong (never the password).
+        public init(url: String) throws {
+            guard let components = URLComponents(string: url),
+                let scheme = components.scheme?.lowercased(), scheme == "postgres" || scheme == "postgresql",
+                let host = components.host, !host.isEmpty
+            else {
+                throw Self.invalid("expected postgres://user:password@host:port/database")
+            }
+            guard let user = components.percentEncodedUser?.removingPercentEncoding, !user.isEmpty else {
+                throw Self.invalid("the URL names no user")
+            }
+            let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+            var tls = TLSMode.prefer
+            for item in components.queryItems ?? [] {
+                switch item.name {
+                case "sslmode":
+                    guard let value = item.value, let mode = TLSMode(rawValue: value == "verify-ca" ? "verify-full" : value) else {
+                        throw Self.invalid("sslmode must be disable, prefer, require or verify-full")
+                    }
+                    tls = mode
+                default:
+                    throw Self.invalid("unsupported URL parameter '\(item.name)'")
+                }
+            }
+            self.init(
+                host: host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host, port: components.port ?? 5432,
+                username: user, password: components.percentEncodedPassword?.removingPercentEncoding,
+                database: path.isEmpty ? user : (path.removingPercentEncoding ?? path), tls: tls)
+        }
+
+        private static func invalid(_ reason: String) -> CqrsError {
+            InfrastructureError.configurationError.error("Invalid PostgreSQL URL: \(reason)")
+        }
+    }
+
+    /// Pool and timeout settings.
+    public struct Options: Sendable, Hashable {
+        /// How long opening one TCP connection may take (default 2 s).
+        public var connectTimeout: Duration
+        /// How long an operation may wait for a pooled connection before it fails with 503 (default 5 s).
+        public var acquireTimeout: Duration
+        /// The most connections the pool opens (default 40).
+        public var maximumConnections: Int
+
+        /// Creates options.
+        public init(connectTimeout: Duration = .seconds(2), acquireTimeout: Duration = .seconds(5), maximumConnections: Int = 40) {
+            self.connectTimeout = connectTimeout
+            self.acquireTimeout = acquireTimeout
+            self.maximumConnections = maximumConnections
+        }
+    }
+
+    /// The server and role.
+    public let endpoint: Endpoint
+    /// Pool and timeouts.
+    public let options: Options
+    /// The underlying pooled client (its `run()` is driven by ``start()``).
+    public let client: PostgresClient
+    let logger: Logger
+    private let runner = Mutex<Task<Void, Never>?>(nil)
+    private let migrated = Mutex<Set<String>>([])
+
+    /// A database for `endpoint`; call ``start()`` before using it.
+    /// - Parameter logger: receives the pool's background messages (connection failures, at `warning` and above).
+    public init(endpoint: Endpoint, options: Options = Options(), logger: Logger = Logger(label: "cqrs.postgres")) {
+        self.endpoint = endpoint
+        self.options = options
+        self.logger = logger
+        var configuration = PostgresClient.Configuration(
+            host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
+            database: endpoint.database, tls: Self.tls(endpoint.tls))
+        configuration.options.connectTimeout = options.connectTimeout
+        configuration.options.maximumConnections = max(1, options.maximumConnections)
+        configuration.options.minimumConnections = 0
+        var background = logger
+        background.logLevel = max(logger.logLevel, .critical)
+        client = PostgresClient(configuration: configuration, backgroundLogger: background)
+    }
+
+    /// A database for a `postgres://` URL (see ``Endpoint/init(url:)``); call ``start()`` before using it.
+    public convenience init(url: String, options: Options = Options(), logger: Logger = Logger(label: "cqrs.postgres")) throws {
+        self.init(endpoint: try Endpoint(url: url), options: options, logger: logger)
+    }
+
+    deinit {
+        runner.withLock { $0?.cancel() }
+    }
+
+    private static func tls(_ mode: TLSMode) -> PostgresClient.Configuration.TLS {
+        switch mode {
+        case .disable: return .disable
+        case .prefer, .require:
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.certificateVerification = .none
+            return mode == .prefer ? .prefer(tls) : .require(tls)
+        case .verifyFull: return .require(.makeClientConfiguration())
+        }
+    }
+
+    /// Starts the client's background task (idempotent). Operations issued before this wait for it.
+    public func start() {
+        runner.withLock { task in
+            guard task == nil else { return }
+            let client = self.client
+            task = Task { await client.run() }
+        }
+    }
+
+    /// Stops the background task and closes every connection; later operations fail with 503.
+    public func shutdown() async {
+        let task = runner.withLock { $0 }
+        task?.cancel()
+        await task?.value
+    }
+
+    /// Starts a database, runs `body`, and shuts the database down, also when `body` throws.
+    public static func withDatabase<T: Sendable>(
+        url: String, options: Options = Options(), logger: Logger = Logger(label: "cqrs.postgres"),
+        _ body: (PostgresDatabase) async throws -> T
+    ) async throws -> T {
+        let database = try PostgresDatabase(url: url, options: options, logger: logger)
+        database.start()
+        do {
+            let result = try await body(database)
+            await database.shutdown()
+            return result
+        } catch {
+            await database.shutdown()
+            throw error
+        }
+    }
+
+    /// The schema `name` (created and migrated on first use in this process), to build stores on.
+    /// - Throws: 500 `CONFIGURATION_ERROR` for an invalid name; 503 when the server is unreachable.
+    public func schema(_ name: String = "public") async throws -> PostgresSchema {
+        let schema = try PostgresSchema(database: self, name: name)
+        if !migrated.withLock({ $0.contains(name) }) {
+            try await schema.migrate()
+            _ = migrated.withLock { $0.insert(name) }
+        }
+        return schema
+    }
+
+    // MARK: - Running operations
+
+    /// Leases a connection (waiting at most ``Options/acquireTimeout``) and runs `body` on it, mapping
+    /// every failure to a ``CqrsError``.
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        start()
+        let leased = LeaseFlag()
+        let client = self.client
+        let timeout = options.acquireTimeout
+        do {
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        leased.value.store(true, ordering: .sequentiallyConsistent)
+                        return try await body(connection)
+                    }
+                }
+                group.addTask {
+                    try? await Task.sleep(for: timeout)
+                    if !leased.value.load(ordering: .sequentiallyConsistent) && !Task.isCancelled {
+                        throw AcquireTimeout()
+                    }
+                    return nil
+                }
+                while let next = try await group.next() {
+                    if let value = next {
+                        group.cancelAll()
+                        return value
+                    }
+                }
+                throw AcquireTimeout()
+            }
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    /// Runs one statement and collects its rows with `row`.
+    func rows<T: Sendable>(_ query: PostgresQuery, _ row: @escaping @Sendable (PostgresRow) throws -> T) async throws -> [T] {
+        let logger = self.logger
+        return try await withConnection { connection in
+            var result: [T] = []
+            for try await item in try await connection.query(query, logger: logger) {
+                result.append(try row(item))
+            }
+            return result
+        }
+    }
+
+    /// Runs one statement that returns nothing of interest.
+    func execute(_ query: PostgresQuery) async throws {
+        let logger = self.logger
+        try await withConnection { connection in
+            _ = try await connection.query(query, logger: logger)
+        }
+    }
+
+    struct AcquireTimeout: Error {}
+
+    private final class LeaseFlag: Sendable {
+        let value = Atomic<Bool>(false)
+    }
+
+    /// The SQLSTATE of a server error, looking inside transaction errors.
+    static func sqlState(_ error: any Error) -> String? {
+        if let psql = error as? PSQLError { return psql.serverInfo?[.sqlState] }
+        if let transaction = error as? PostgresTransactionError {
+            return transaction.closureError.flatMap(sqlState) ?? transaction.beginError.flatMap(sqlState)
+                ?? transaction.commitError.flatMap(sqlState)
+        }
+        return nil
+    }
+
+    /// Any error of the driver as a ``CqrsError``: 503 when the server is unreachable or going away,
+    /// 500 with the SQLSTATE otherwise.
+    static func map(_ error: any Error) -> CqrsError {
+        if let cqrs = error as? CqrsError { return cqrs }
+        if error is AcquireTimeout {
+            return unavailable("No PostgreSQL connection could be obtained in time; the server may be down", reason: "acquireTimeout")
+        }
+        if let transaction = error as? PostgresTransactionError {
+            if let inner = transaction.closureError ?? transaction.beginError ?? transaction.commitError {
+                return map(inner)
+            }
+            return unavailable("A PostgreSQL transaction failed", reason: "transaction")
+        }
+        if let psql = error as? PSQLError {
+            switch psql.code {
+            case .server:
+                let state = psql.serverInfo?[.sqlState] ?? "XX000"
+                let message = psql.serverInfo?[.message] ?? "unknown server error"
+                // 08: connection exceptions; 57P01-57P05: shutdown, crash, cannot connect now, idle timeouts;
+                // 53300: too many connections; 40001/40P01: serialization failure/deadlock (retryable).
+                if state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300" || state == "40001" || state == "40P01" {
+                    return unavailable("PostgreSQL is unavailable: \(message)", reason: "sqlState", sqlState: state)
+                }
+                var details: [String: JSONValue] = ["sqlState": .string(state)]
+                if let constraint = psql.serverInfo?[.constraintName] { details["constraint"] = .string(constraint) }
+                return CqrsError.database("PostgreSQL error \(state): \(message)", details: .object(details))
+            case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed,
+                .queryCancelled, .sslUnsupported, .failedToAddSSLHandler:
+                return unavailable("PostgreSQL connection failed (\(psql.code))", reason: "\(psql.code)")
+            default:
+                return CqrsError.database("PostgreSQL client error (\(psql.code))", details: ["client": .string("\(psql.code)")])
+            }
+        }
+        if error is PostgresDecodingError {
+            return CqrsError.database("A PostgreSQL value did not decode: \(String(reflecting: error))")
+        }
+        if error is CancellationError {
+            return unavailable("The PostgreSQL operation was cancelled", reason: "cancelled")
+        }
+        // Pool errors (circuit breaker), NIO connect errors (refused, timeout): the server is unreachable.
+        return unavailable("PostgreSQL is unreachable (\(type(of: error)))", reason: "\(type(of: error))")
+    }
+
+    private static func unavailable(_ message: String, reason: String, sqlState: String? = nil) -> CqrsError {
+        var details: [String: JSONValue] = ["reason": .string(reason)]
+        if let sqlState { details["sqlState"] = .string(sqlState) }
+        return InfrastructureError.serviceUnavailable.error(message, details: .object(details))
+    }
+}
+
+/// One schema of a ``PostgresDatabase`` holding the CQRS tables; stores are built on it.
+///
+/// Names are validated (`^[a-z_][a-z0-9_]{0,62}$`) and always quoted; every value is a bound parameter.
+public struct PostgresSchema: Sendable {
+    /// The version of the tables this code writes; ``PostgresDatabase/schema(_:)`` migrates older ones.
+    public static let currentVersion = 1
+    /// The database.
+    public let database: PostgresDatabase
+    /// The schema name.
+    public let name: String
+    /// The quoted schema name, ready to prefix table names.
+    let quoted: String
+
+    init(database: PostgresDatabase, name: String) throws {
+        guard Self.isValidIdentifier(name) else {
+            throw InfrastructureError.configurationError.error(
+                "Invalid schema name '\(name)': use 1 to 63 of a-z, 0-9 and _, not starting with a digit")
+        }
+        self.database = database
+        self.name = name
+        quoted = "\"\(name)\""
+    }
+
+    /// Whether `name` matches `^[a-z_][a-z0-9_]{0,62}$`.
+    public static func isValidIdentifier(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (1...63).contains(bytes.count), bytes[0] == 95 || (97...122).contains(bytes[0]) else { return false }
+        return bytes.allSatisfy { $0 == 95 || (97...122).contains($0) || (48...57).contains($0) }
+    }
+
+    /// A table of this schema, quoted.
+    func table(_ table: String) -> String { "\(quoted).\(table)" }
+
+    /// The version recorded in the schema's version table (0 when the schema has none).
+    public func storedVersion() async throws -> Int {
+        let table = "\(quoted).cqrs_schema_version"
+        let exists = try await database.rows("SELECT to_regclass(\(table))::text") { try $0.decode(String?.self) }
+        guard case .some(.some) = exists.first else { return 0 }
+        let rows = try await database.rows(PostgresQuery(unsafeSQL: "SELECT version FROM \(table)")) { try $0.decode(Int.self) }
+        return rows.first ?? 0
+    }
+
+    /// Creates or migrates the tables, under a transaction-level advisory lock keyed by the schema name,
+    /// so that several processes starting at once migrate one after the other.
+    func migrate() async throws {
+        let logger = database.logger
+        let quoted = self.quoted
+        let name = self.name
+        try await database.withConnection { connection in
+            try await connection.withTransaction(logger: logger) { connection in
+                let encoding = try await connection.query("SELECT current_setting('server_encoding')", logger: logger)
+                for try await row in encoding {
+                    let value = try row.decode(String.self)
+                    guard value == "UTF8" else {
+                        throw InfrastructureError.configurationError.error(
+                            "The PostgreSQL database must use UTF8 encoding (it uses \(value))")
+                    }
+                }
+                try await connection.query(
+                    "SELECT pg_advisory_xact_lock(hashtextextended('swift-cqrs migrate ' || \(name), 0))", logger: logger)
+                try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(quoted)"), logger: logger)
+                try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            CREATE TABLE IF NOT EXISTS \(quoted).cqrs_schema_version (
+                                singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+                                version integer NOT NULL,
+                                migrated_at timestamptz NOT NULL DEFAULT now()
+                            )
+                            """), logger: logger)
+                var current = 0
+                for try await row in try await connection.query(
+                    PostgresQuery(unsafeSQL: "SELECT version FROM \(quoted).cqrs_schema_version"), logger: logger)
+                {
+                    current = try row.decode(Int.self)
+                }
+                let migrations = Self.migrations(quoted)
+                guard current <= migrations.count else {
+                    throw InfrastructureError.configurationError.error(
+                        "The schema \(name) is at version \(current), newer than this library's (\(migrations.count))")
+                }
+                for version in current..<migrations.count {
+                    for statement in migrations[version] {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    try await connection.query(
+                        PostgresQuery(
+                            unsafeSQL: """
+                                INSERT INTO \(quoted).cqrs_schema_version (version) VALUES ($1)
+                                ON CONFLICT (singleton) DO UPDATE SET version = excluded.version, migrated_at = now()
+                                """, binds: { var b = PostgresBindings(); b.append(version + 1); return b }()), logger: logger)
+                }
+            }
+        }
+    }
+
+    /// The migrations, each a list of statements; migration `i` moves the schema to version `i + 1`.
+    static func migrations(_ s: String) -> [[String]] {
+        [
+            [
+                """
+                CREATE TABLE \(s).events (
+                    position bigint PRIMARY KEY,
+                    aggregate_type text COLLATE "C" NOT NULL,
+                    aggregate_id text COLLATE "C" NOT NULL,
+                    version integer NOT NULL CHECK (version > 0),
+                    event_id uuid NOT NULL,
+                    event_type text NOT NULL,
+                    payload jsonb NOT NULL,
+                    metadata jsonb NOT NULL,
+                    occurred_at timestamptz NOT NULL,
+                    CONSTRAINT events_event_id_key UNIQUE (event_id),
+                    CONSTRAINT events_stream_version_key UNIQUE (aggregate_type, aggregate_id, version)
+                )
+                """,
+                """
+                CREATE TABLE \(s).snapshots (
+                    aggregate_type text COLLATE "C" NOT NULL,
+                    aggregate_id text COLLATE "C" NOT NULL,
+                    version integer NOT NULL,
+                    state jsonb NOT NULL,
+                    PRIMARY KEY (aggregate_type, aggregate_id)
+                )
+                """,
+                """
+                CREATE TABLE \(s).idempotency_keys (
+                    aggregate_type text COLLATE "C" NOT NULL,
+                    key text COLLATE "C" NOT NULL,
+                    fingerprint text NOT NULL,
+                    aggregate_id text COLLATE "C" NOT NULL,
+                    first_version integer NOT NULL,
+                    version integer NOT NULL,
+                    global_position bigint NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (aggregate_type, key)
+                )
+                """,
+                """
+                CREATE TABLE \(s).read_models (
+                    model_type text COLLATE "C" NOT NULL,
+                    parent_id text COLLATE "C" NOT NULL,
+                    id text COLLATE "C" NOT NULL,
+                    data jsonb NOT NULL,
+                    PRIMARY KEY (model_type, parent_id, id)
+                )
+                """,
+                "CREATE INDEX read_models_data_idx ON \(s).read_models USING gin (data jsonb_path_ops)",
+            ]
+        ]
+    }
+}

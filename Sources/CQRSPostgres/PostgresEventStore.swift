@@ -1,0 +1,383 @@
+import CQRS
+import CQRSSchema
+import Foundation
+import PostgresNIO
+
+/// An ``EventStore`` in PostgreSQL: one statement (hence one transaction) per commit, no store-wide lock.
+///
+/// **Global position.** An event's position is `xid × 2²⁰ + n`, where `xid` is the 64-bit id of the
+/// transaction that wrote it (`pg_current_xact_id()`) and `n` its index in the commit (1…2²⁰−1).
+/// Positions are unique and increase within a commit. ``readAll(after:limit:)`` returns only events
+/// whose transaction id is below `pg_snapshot_xmin` of its own snapshot: every such transaction has
+/// finished, so every event it committed is already visible to that read, and any transaction still
+/// running, or starting later, has a larger id and therefore larger positions. A reader that has seen
+/// position P thus never later finds a committed event below P. A commit becomes readable in the
+/// global log once every transaction older than it has finished (see `docs/postgres.md`).
+///
+/// Per aggregate, log order is version order: a command's transaction gets its id *after* its
+/// statement snapshot saw the previous version committed, so its id is the larger one.
+public final class PostgresEventStore: EventStore {
+    /// The schema holding the tables.
+    public let schema: PostgresSchema
+    private let sql: Statements
+    /// How long ``readAll(after:limit:)`` waits for older transactions before returning the safe prefix.
+    public let readAllWait: Duration
+
+    /// The number of events one commit may hold (2²⁰ − 1).
+    public static let maximumEventsPerCommit = (1 << 20) - 1
+
+    /// A store in `schema` (see ``PostgresDatabase/schema(_:)``).
+    public init(schema: PostgresSchema, readAllWait: Duration = .seconds(2)) {
+        self.schema = schema
+        self.readAllWait = readAllWait
+        self.sql = Statements(schema)
+    }
+
+    /// A store in the schema `schemaName` of `database`, created and migrated if needed.
+    public convenience init(database: PostgresDatabase, schema schemaName: String = "public") async throws {
+        self.init(schema: try await database.schema(schemaName))
+    }
+
+    private var database: PostgresDatabase { schema.database }
+
+    public func loadStream<A: Aggregate>(_ type: A.Type, id: String, useSnapshot: Bool) async throws
+        -> StreamSlice<A.Event>
+    {
+        var binds = PostgresBindings()
+        binds.append(A.aggregateType)
+        binds.append(id)
+        binds.append(useSnapshot)
+        // One statement, so the version, the snapshot and the events come from one snapshot of the data.
+        let rows = try await database.rows(PostgresQuery(unsafeSQL: sql.loadStream, binds: binds)) { row in
+            let (part, version, position, eventId, eventType, text, metadata, occurredAt) = try row.decode(
+                (Int, Int, Int64?, UUID?, String?, String?, String?, Int64?).self)
+            return StreamRow(
+                part: part, version: version, position: position, eventId: eventId, eventType: eventType, text: text,
+                metadata: metadata, occurredAt: occurredAt)
+        }
+        var version = 0
+        var snapshot: StoredSnapshot?
+        var events: [EventEnvelope<A.Event>] = []
+        for row in rows {
+            switch row.part {
+            case 0: version = row.version
+            case 1: snapshot = StoredSnapshot(version: row.version, state: Data((row.text ?? "null").utf8))
+            default:
+                guard let position = row.position, let eventId = row.eventId, let eventType = row.eventType,
+                    let payload = row.text, let metadata = row.metadata, let occurredAt = row.occurredAt
+                else { throw CqrsError.database("Incomplete event row in \(A.aggregateType) '\(id)'") }
+                events.append(
+                    try RawEvent(
+                        position: position, eventId: eventId, aggregateType: A.aggregateType, aggregateId: id,
+                        version: row.version, eventType: eventType, payload: payload, metadata: metadata,
+                        occurredAt: occurredAt
+                    ).decode(A.Event.self))
+            }
+        }
+        return StreamSlice(snapshot: snapshot, events: events, version: version)
+    }
+
+    public func loadEvents<A: Aggregate>(_ type: A.Type, id: String, afterVersion: Int, limit: Int?) async throws
+        -> [EventEnvelope<A.Event>]
+    {
+        var binds = PostgresBindings()
+        binds.append(A.aggregateType)
+        binds.append(id)
+        binds.append(afterVersion)
+        binds.append(limit.map { max($0, 0) })
+        let rows = try await database.rows(PostgresQuery(unsafeSQL: sql.loadEvents, binds: binds), RawEvent.init)
+        return try rows.map { try $0.decode(A.Event.self) }
+    }
+
+    public func streamVersion(aggregateType: String, id: String) async throws -> Int {
+        var binds = PostgresBindings()
+        binds.append(aggregateType)
+        binds.append(id)
+        return try await database.rows(PostgresQuery(unsafeSQL: sql.streamVersion, binds: binds)) {
+            try $0.decode(Int.self)
+        }.first ?? 0
+    }
+
+    public func commit<A: Aggregate>(_ commit: PendingCommit<A>) async throws -> CommitOutcome<A.Event> {
+        let type = A.aggregateType
+        guard !commit.events.isEmpty else { throw CqrsError.internalError("A commit needs at least one event") }
+        guard commit.events.count <= Self.maximumEventsPerCommit else {
+            throw CqrsError.validation("A command may commit at most \(Self.maximumEventsPerCommit) events")
+        }
+        let encoder = CQRSJSON.makeEncoder()
+        var binds = PostgresBindings()
+        binds.append(type)
+        binds.append(commit.aggregateId)
+        binds.append(commit.expectedVersion)
+        binds.append(commit.events.map(\.eventId))
+        binds.append(commit.events.map(\.payload.eventType))
+        binds.append(try commit.events.map { String(decoding: try encoder.encode($0.payload), as: UTF8.self) })
+        binds.append(String(decoding: try encoder.encode(commit.metadata), as: UTF8.self))
+        binds.append(commit.occurredAt.millisecondsSince1970)
+        binds.append(try commit.snapshot.map { String(decoding: try encoder.encode($0), as: UTF8.self) })
+        binds.append(commit.idempotency?.key)
+        binds.append(commit.idempotency?.fingerprint)
+        let query = PostgresQuery(unsafeSQL: sql.commit, binds: binds)
+        let rows: [CommitRow]
+        do {
+            rows = try await database.rows(query) { row in
+                let (freshKey, current, position, version) = try row.decode((Bool, Int, Int64?, Int?).self)
+                return CommitRow(freshKey: freshKey, current: current, position: position, version: version)
+            }
+        } catch let error as CqrsError where error.details?["sqlState"] == "23505" {
+            // A concurrent commit won a race the statement's snapshot could not see: the same version of
+            // the stream, or the same idempotency key. Re-read to report what happened.
+            if let claim = commit.idempotency,
+                let record = try await idempotencyRecord(aggregateType: type, key: claim.key)
+            {
+                return .duplicate(record)
+            }
+            let current = try await streamVersion(aggregateType: type, id: commit.aggregateId)
+            if current != commit.expectedVersion || error.details?["constraint"] == "events_stream_version_key" {
+                throw Self.conflict(type, commit, current: max(current, commit.expectedVersion + 1))
+            }
+            throw error
+        }
+        let positions = rows.compactMap(\.position)
+        if positions.count == commit.events.count {
+            return .committed(
+                zip(commit.events, positions).enumerated().map { offset, pair in
+                    EventEnvelope(
+                        eventId: pair.0.eventId, aggregateType: type, aggregateId: commit.aggregateId,
+                        version: commit.expectedVersion + offset + 1, globalPosition: pair.1,
+                        eventType: pair.0.payload.eventType, payload: pair.0.payload, metadata: commit.metadata,
+                        occurredAt: commit.occurredAt)
+                })
+        }
+        guard let guardRow = rows.first, positions.isEmpty else {
+            throw CqrsError.database("The commit of \(type) '\(commit.aggregateId)' wrote \(positions.count) of \(commit.events.count) events")
+        }
+        if !guardRow.freshKey, let claim = commit.idempotency {
+            if let record = try await idempotencyRecord(aggregateType: type, key: claim.key) { return .duplicate(record) }
+        }
+        throw Self.conflict(type, commit, current: guardRow.current)
+    }
+
+    public func idempotencyRecord(aggregateType: String, key: String) async throws -> IdempotencyRecord? {
+        var binds = PostgresBindings()
+        binds.append(aggregateType)
+        binds.append(key)
+        return try await database.rows(PostgresQuery(unsafeSQL: sql.idempotency, binds: binds)) { row in
+            let (fingerprint, aggregateId, first, version, position) = try row.decode((String, String, Int, Int, Int64).self)
+            return IdempotencyRecord(
+                aggregateType: aggregateType, key: key, fingerprint: fingerprint, aggregateId: aggregateId,
+                firstVersion: first, version: version, globalPosition: position)
+        }.first
+    }
+
+    /// Events above `position` in position order, only from transactions older than every transaction
+    /// still running (see the type's documentation), so a reader never skips an event.
+    ///
+    /// When a younger commit is held back by an older transaction that is still running, the read
+    /// polls (every 2 ms, for at most ``readAllWait``) until every transaction that was running when
+    /// it was called has finished, so a caller always finds its own committed events.
+    public func readAll(after position: Int64, limit: Int) async throws -> [EventEnvelope<JSONValue>] {
+        var binds = PostgresBindings()
+        binds.append(position)
+        binds.append(max(limit, 0))
+        let query = PostgresQuery(unsafeSQL: sql.readAll, binds: binds)
+        var target: Int64?
+        let deadline = ContinuousClock.now + readAllWait
+        while true {
+            let rows = try await database.rows(query) { row in
+                let (xmin, xmax, heldBack, position, eventId, aggregateType, aggregateId, version, eventType, payload, metadata, occurredAt) =
+                    try row.decode((Int64, Int64, Bool, Int64?, UUID?, String?, String?, Int?, String?, String?, String?, Int64?).self)
+                var event: RawEvent?
+                if let position, let eventId, let aggregateType, let aggregateId, let version, let eventType, let payload,
+                    let metadata, let occurredAt
+                {
+                    event = RawEvent(
+                        position: position, eventId: eventId, aggregateType: aggregateType, aggregateId: aggregateId,
+                        version: version, eventType: eventType, payload: payload, metadata: metadata, occurredAt: occurredAt)
+                }
+                return (xmin: xmin, xmax: xmax, heldBack: heldBack, event: event)
+            }
+            let events = rows.compactMap(\.event)
+            guard let first = rows.first else { return [] }
+            let goal = target ?? first.xmax
+            target = goal
+            // Complete when nothing visible was held back, the page is full, or every transaction that was
+            // running at the first attempt has finished.
+            if !first.heldBack || events.count >= limit || first.xmin >= goal || ContinuousClock.now >= deadline {
+                return try events.map { try $0.decode(JSONValue.self) }
+            }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+
+    private static func conflict<A: Aggregate>(_ type: String, _ commit: PendingCommit<A>, current: Int) -> CqrsError {
+        commit.expectedVersion == 0
+            ? CqrsError.aggregateAlreadyExists(type, id: commit.aggregateId)
+            : CqrsError.concurrency(id: commit.aggregateId, expectedVersion: commit.expectedVersion, currentVersion: current)
+    }
+}
+
+/// The SQL of a store, with its schema's quoted name spliced in once.
+private struct Statements: Sendable {
+    let loadStream: String
+    let loadEvents: String
+    let streamVersion: String
+    let commit: String
+    let idempotency: String
+    let readAll: String
+
+    static let columns =
+        "position, event_id, aggregate_type, aggregate_id, version, event_type, payload::text, metadata::text, (extract(epoch FROM occurred_at) * 1000)::bigint"
+
+    init(_ schema: PostgresSchema) {
+        let events = schema.table("events")
+        let snapshots = schema.table("snapshots")
+        let keys = schema.table("idempotency_keys")
+        let columns = Self.columns
+        loadStream = """
+            WITH snap AS (
+                SELECT version, state FROM \(snapshots) WHERE aggregate_type = $1 AND aggregate_id = $2 AND $3
+            )
+            SELECT 0 AS part, (SELECT coalesce(max(version), 0) FROM \(events) WHERE aggregate_type = $1 AND aggregate_id = $2)::bigint AS version,
+                NULL::bigint, NULL::uuid, NULL::text, NULL::text, NULL::text, NULL::bigint
+            UNION ALL
+            SELECT 1, version, NULL, NULL, NULL, state::text, NULL, NULL FROM snap
+            UNION ALL
+            SELECT 2, version, position, event_id, event_type, payload::text, metadata::text, (extract(epoch FROM occurred_at) * 1000)::bigint
+            FROM \(events)
+            WHERE aggregate_type = $1 AND aggregate_id = $2 AND version > coalesce((SELECT version FROM snap), 0)
+            ORDER BY 1, 2
+            """
+        loadEvents = """
+            SELECT \(columns) FROM \(events)
+            WHERE aggregate_type = $1 AND aggregate_id = $2 AND version > $3 ORDER BY version LIMIT $4
+            """
+        streamVersion = "SELECT coalesce(max(version), 0) FROM \(events) WHERE aggregate_type = $1 AND aggregate_id = $2"
+        // One statement = one transaction in autocommit mode: the idempotency check, the version check,
+        // every event in one multi-row INSERT, the snapshot upsert and the idempotency record. The
+        // checks see the statement's snapshot; a racing commit that this snapshot missed makes the
+        // INSERT fail with 23505 on the stream version or the key, which `commit` maps to 409/duplicate.
+        commit = """
+            WITH guard AS (
+                SELECT NOT EXISTS (SELECT 1 FROM \(keys) WHERE aggregate_type = $1 AND key = $10::text) AS fresh_key,
+                    (SELECT coalesce(max(version), 0) FROM \(events) WHERE aggregate_type = $1 AND aggregate_id = $2) AS current
+            ), ins AS (
+                INSERT INTO \(events) (position, aggregate_type, aggregate_id, version, event_id, event_type, payload, metadata, occurred_at)
+                SELECT pg_current_xact_id()::text::bigint * 1048576 + e.n, $1, $2, $3::integer + e.n, e.event_id, e.event_type,
+                    e.payload::jsonb, $7::jsonb, timestamptz 'epoch' + $8::bigint * interval '1 millisecond'
+                FROM guard, unnest($4::uuid[], $5::text[], $6::text[]) WITH ORDINALITY AS e(event_id, event_type, payload, n)
+                WHERE guard.fresh_key AND guard.current = $3::integer
+                RETURNING position, version
+            ), snap AS (
+                INSERT INTO \(snapshots) (aggregate_type, aggregate_id, version, state)
+                SELECT $1, $2, $3::integer + cardinality($4::uuid[]), $9::text::jsonb
+                WHERE $9::text IS NOT NULL AND EXISTS (SELECT 1 FROM ins)
+                ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET version = excluded.version, state = excluded.state
+            ), idem AS (
+                INSERT INTO \(keys) (aggregate_type, key, fingerprint, aggregate_id, first_version, version, global_position)
+                SELECT $1, $10::text, $11::text, $2, $3::integer + 1, $3::integer + cardinality($4::uuid[]), (SELECT max(position) FROM ins)
+                WHERE $10::text IS NOT NULL AND EXISTS (SELECT 1 FROM ins)
+            )
+            SELECT guard.fresh_key, guard.current::bigint, ins.position, ins.version::bigint
+            FROM guard LEFT JOIN ins ON true ORDER BY ins.version
+            """
+        idempotency = """
+            SELECT fingerprint, aggregate_id, first_version, version, global_position FROM \(keys)
+            WHERE aggregate_type = $1 AND key = $2
+            """
+        // Only events of transactions older than the oldest one still running: those are final. The
+        // snapshot's bounds and whether a visible event was held back come with the rows.
+        readAll = """
+            WITH h AS (
+                SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
+                    pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax
+            )
+            SELECT h.xmin, h.xmax, EXISTS (SELECT 1 FROM \(events) WHERE position > greatest($1, h.xmin * 1048576)) AS held_back,
+                e.position, e.event_id, e.aggregate_type, e.aggregate_id, e.version, e.event_type, e.payload, e.metadata, e.occurred_at
+            FROM h LEFT JOIN LATERAL (
+                SELECT position, event_id, aggregate_type, aggregate_id, version, event_type, payload::text AS payload,
+                    metadata::text AS metadata, (extract(epoch FROM occurred_at) * 1000)::bigint AS occurred_at
+                FROM \(events)
+                WHERE position > $1 AND position < h.xmin * 1048576
+                ORDER BY position LIMIT $2
+            ) AS e ON true
+            ORDER BY e.position
+            """
+    }
+}
+
+private struct StreamRow: Sendable {
+    var part: Int
+    var version: Int
+    var position: Int64?
+    var eventId: UUID?
+    var eventType: String?
+    var text: String?
+    var metadata: String?
+    var occurredAt: Int64?
+}
+
+private struct CommitRow: Sendable {
+    var freshKey: Bool
+    var current: Int
+    var position: Int64?
+    var version: Int?
+}
+
+/// An event row as read, decoded after the connection is released.
+private struct RawEvent: Sendable {
+    var position: Int64
+    var eventId: UUID
+    var aggregateType: String
+    var aggregateId: String
+    var version: Int
+    var eventType: String
+    var payload: String
+    var metadata: String
+    var occurredAt: Int64
+
+    init(
+        position: Int64, eventId: UUID, aggregateType: String, aggregateId: String, version: Int, eventType: String,
+        payload: String, metadata: String, occurredAt: Int64
+    ) {
+        self.position = position
+        self.eventId = eventId
+        self.aggregateType = aggregateType
+        self.aggregateId = aggregateId
+        self.version = version
+        self.eventType = eventType
+        self.payload = payload
+        self.metadata = metadata
+        self.occurredAt = occurredAt
+    }
+
+    init(_ row: PostgresRow) throws {
+        let (position, eventId, aggregateType, aggregateId, version, eventType, payload, metadata, occurredAt) =
+            try row.decode((Int64, UUID, String, String, Int, String, String, String, Int64).self)
+        self.init(
+            position: position, eventId: eventId, aggregateType: aggregateType, aggregateId: aggregateId,
+            version: version, eventType: eventType, payload: payload, metadata: metadata, occurredAt: occurredAt)
+    }
+
+    func decode<E: Decodable & Sendable>(_ type: E.Type) throws -> EventEnvelope<E> {
+        let decoder = CQRSJSON.makeDecoder()
+        let value: E
+        do {
+            value = try decoder.decode(E.self, from: Data(payload.utf8))
+        } catch {
+            throw CqrsError.serialization(
+                "Event \(aggregateType) '\(aggregateId)' version \(version) (\(eventType)) does not decode as \(E.self): \(error)")
+        }
+        let metadata: [String: String]
+        do {
+            metadata = try decoder.decode([String: String].self, from: Data(self.metadata.utf8))
+        } catch {
+            throw CqrsError.serialization("Metadata of event at position \(position) does not decode: \(error)")
+        }
+        return EventEnvelope(
+            eventId: eventId, aggregateType: aggregateType, aggregateId: aggregateId, version: version,
+            globalPosition: position, eventType: eventType, payload: value, metadata: metadata,
+            occurredAt: Date(millisecondsSince1970: occurredAt))
+    }
+}

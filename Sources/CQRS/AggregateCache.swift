@@ -24,6 +24,11 @@ final class AggregateCache<A: Aggregate>: Sendable {
         entries.withLock { $0[id].map { ($0.state, $0.version) } }
     }
 
+    /// Forgets an aggregate (after a conflict: the store knows better).
+    func remove(_ id: String) {
+        _ = entries.withLock { $0.removeValue(forKey: id) }
+    }
+
     /// Stores a state unless a newer one is already cached.
     func put(_ id: String, state: A, version: Int) {
         guard capacity > 0 else { return }

@@ -318,6 +318,8 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
                 events, on: cached.state, version: cached.version, id: id, claim: claim, context: context,
                 metadata: metadata)
         } catch let error as CqrsError where error.code == InfrastructureError.concurrencyError.code {
+            // Someone else wrote: forget the cached state, so the fresh path reads the store.
+            cache.remove(id)
             return nil
         }
     }

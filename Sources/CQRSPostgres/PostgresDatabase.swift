@@ -106,12 +106,22 @@ public final class PostgresDatabase: Sendable {
         public var acquireTimeout: Duration
         /// The most connections the pool opens (default 40).
         public var maximumConnections: Int
+        /// How long an operation may run on its leased connection before its caller gets a 503 (default 60 s).
+        ///
+        /// A bound against a connection that dies mid-operation without failing its pending statement; for
+        /// a commit the outcome is then unknown, exactly as after any network failure (retry with the same
+        /// idempotency key).
+        public var operationTimeout: Duration
 
         /// Creates options.
-        public init(connectTimeout: Duration = .seconds(2), acquireTimeout: Duration = .seconds(5), maximumConnections: Int = 40) {
+        public init(
+            connectTimeout: Duration = .seconds(2), acquireTimeout: Duration = .seconds(5), maximumConnections: Int = 40,
+            operationTimeout: Duration = .seconds(60)
+        ) {
             self.connectTimeout = connectTimeout
             self.acquireTimeout = acquireTimeout
             self.maximumConnections = maximumConnections
+            self.operationTimeout = operationTimeout
         }
     }
 
@@ -212,34 +222,106 @@ public final class PostgresDatabase: Sendable {
     /// every failure to a ``CqrsError``.
     func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         start()
-        let leased = LeaseFlag()
         let client = self.client
-        let timeout = options.acquireTimeout
+        let (acquireTimeout, operationTimeout) = (options.acquireTimeout, options.operationTimeout)
+        let race = DeadlineRace<T>()
         do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask {
-                    try await client.withConnection { connection in
-                        leased.value.store(true, ordering: .sequentiallyConsistent)
-                        return try await body(connection)
+            // The lease runs in its own task and the caller waits on a continuation, not on that task:
+            // after an outage the pool may keep a lease request waiting and ignore its cancellation,
+            // and a caller must still get its 503 after `acquireTimeout`, not hang with it.
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    race.start(continuation)
+                    let work = Task {
+                        do {
+                            let value = try await client.withConnection { connection in
+                                race.leased()
+                                return try await body(Self.unlessClosed(connection))
+                            }
+                            race.finish(.success(value))
+                        } catch {
+                            race.finish(.failure(error))
+                        }
                     }
-                }
-                group.addTask {
-                    try? await Task.sleep(for: timeout)
-                    if !leased.value.load(ordering: .sequentiallyConsistent) && !Task.isCancelled {
-                        throw AcquireTimeout()
+                    let deadline = Task {
+                        try? await Task.sleep(for: acquireTimeout)
+                        if race.fail(AcquireTimeout(), unlessLeased: true) { work.cancel(); return }
+                        // PostgresNIO never answers a statement written to a connection that has just
+                        // closed; the caller must not wait for it forever.
+                        try? await Task.sleep(for: operationTimeout - acquireTimeout)
+                        if race.fail(OperationTimeout(), unlessLeased: false) { work.cancel() }
                     }
-                    return nil
+                    race.onFinish { deadline.cancel() }
                 }
-                while let next = try await group.next() {
-                    if let value = next {
-                        group.cancelAll()
-                        return value
-                    }
-                }
-                throw AcquireTimeout()
+            } onCancel: {
+                race.finish(.failure(CancellationError()))
             }
         } catch {
             throw Self.map(error)
+        }
+    }
+
+    struct AcquireTimeout: Error {}
+    struct OperationTimeout: Error {}
+    struct ConnectionClosed: Error {}
+
+    /// Resumes a caller once: with the operation's outcome, or with ``AcquireTimeout`` when no
+    /// connection was leased in time.
+    private final class DeadlineRace<T: Sendable>: Sendable {
+        private struct State {
+            var continuation: CheckedContinuation<T, any Error>?
+            var leased = false
+            var done = false
+            var early: Result<T, any Error>?  // an outcome (cancellation) before the caller waited
+            var onFinish: (@Sendable () -> Void)?
+        }
+
+        private let state = Mutex(State())
+
+        func start(_ continuation: CheckedContinuation<T, any Error>) {
+            let early = state.withLock { state -> Result<T, any Error>? in
+                if let early = state.early { return early }
+                state.continuation = continuation
+                return nil
+            }
+            if let early { continuation.resume(with: early) }
+        }
+
+        func leased() { state.withLock { $0.leased = true } }
+
+        func onFinish(_ action: @escaping @Sendable () -> Void) {
+            let runNow = state.withLock { state -> Bool in
+                if state.done { return true }
+                state.onFinish = action
+                return false
+            }
+            if runNow { action() }
+        }
+
+        /// Fails the caller with `error` unless it already has its outcome (or, with `unlessLeased`, a
+        /// connection was leased); true when it did.
+        func fail(_ error: any Error, unlessLeased: Bool) -> Bool {
+            let (continuation, action) = state.withLock { state -> (CheckedContinuation<T, any Error>?, (@Sendable () -> Void)?) in
+                guard !(unlessLeased && state.leased), !state.done, state.continuation != nil else { return (nil, nil) }
+                state.done = true
+                defer { state.continuation = nil }
+                return (state.continuation, state.onFinish)
+            }
+            continuation?.resume(throwing: error)
+            action?()
+            return continuation != nil
+        }
+
+        func finish(_ result: Result<T, any Error>) {
+            let (continuation, action) = state.withLock { state -> (CheckedContinuation<T, any Error>?, (@Sendable () -> Void)?) in
+                guard !state.done else { return (nil, nil) }
+                state.done = true
+                if state.continuation == nil { state.early = result }
+                defer { state.continuation = nil }
+                return (state.continuation, state.onFinish)
+            }
+            continuation?.resume(with: result)
+            action?()
         }
     }
 
@@ -255,6 +337,40 @@ public final class PostgresDatabase: Sendable {
         }
     }
 
+    /// Runs one statement inside an explicit transaction and returns its rows only once COMMIT has
+    /// succeeded.
+    ///
+    /// A lone statement would commit at the protocol's Sync, after its rows and CommandComplete have
+    /// already reached the client: a server dying in between would let the client acknowledge a
+    /// write that was never committed. COMMIT's own completion comes after the commit is durable.
+    func rowsCommitted<T: Sendable>(
+        _ query: PostgresQuery, _ row: @escaping @Sendable (PostgresRow) throws -> T
+    ) async throws -> [T] {
+        let logger = self.logger
+        return try await withConnection { connection in
+            _ = try await connection.query("BEGIN", logger: logger)
+            do {
+                var result: [T] = []
+                for try await item in try await Self.unlessClosed(connection).query(query, logger: logger) {
+                    result.append(try row(item))
+                }
+                _ = try await Self.unlessClosed(connection).query("COMMIT", logger: logger)
+                return result
+            } catch {
+                // Leave a live pooled connection outside any transaction (a closed one is discarded).
+                if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
+                throw error
+            }
+        }
+    }
+
+    /// `connection`, or a connection error when it has closed: PostgresNIO would never answer a
+    /// statement written to a closed connection.
+    private static func unlessClosed(_ connection: PostgresConnection) throws -> PostgresConnection {
+        if connection.isClosed { throw ConnectionClosed() }
+        return connection
+    }
+
     /// Runs one statement that returns nothing of interest.
     func execute(_ query: PostgresQuery) async throws {
         let logger = self.logger
@@ -263,11 +379,6 @@ public final class PostgresDatabase: Sendable {
         }
     }
 
-    struct AcquireTimeout: Error {}
-
-    private final class LeaseFlag: Sendable {
-        let value = Atomic<Bool>(false)
-    }
 
     /// The SQLSTATE of a server error, looking inside transaction errors.
     static func sqlState(_ error: any Error) -> String? {
@@ -285,6 +396,13 @@ public final class PostgresDatabase: Sendable {
         if let cqrs = error as? CqrsError { return cqrs }
         if error is AcquireTimeout {
             return unavailable("No PostgreSQL connection could be obtained in time; the server may be down", reason: "acquireTimeout")
+        }
+        if error is ConnectionClosed {
+            return unavailable("The PostgreSQL connection closed during the operation", reason: "connectionClosed")
+        }
+        if error is OperationTimeout {
+            return unavailable(
+                "PostgreSQL did not answer in time; the outcome of the operation is unknown", reason: "operationTimeout")
         }
         if let transaction = error as? PostgresTransactionError {
             if let inner = transaction.closureError ?? transaction.beginError ?? transaction.commitError {

@@ -120,7 +120,7 @@ public final class PostgresEventStore: EventStore {
         let query = PostgresQuery(unsafeSQL: sql.commit, binds: binds)
         let rows: [CommitRow]
         do {
-            rows = try await database.rows(query) { row in
+            rows = try await database.rowsCommitted(query) { row in
                 let (freshKey, current, position, version) = try row.decode((Bool, Int, Int64?, Int?).self)
                 return CommitRow(freshKey: freshKey, current: current, position: position, version: version)
             }

@@ -52,7 +52,7 @@ struct SQLiteStoreTests {
         raw.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         raw.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('PRAGMA user_version=99'); c.commit()", path]
         try raw.run()
-        raw.waitUntilExit()
+        try await offThePool { raw.waitUntilExit() }
         #expect(throws: CqrsError.self) { _ = try SQLiteDatabase(path: path) }
     }
 
@@ -66,7 +66,7 @@ struct SQLiteStoreTests {
         raw.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         raw.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE snapshots SET state='{not json'\"); c.commit()", path]
         try raw.run()
-        raw.waitUntilExit()
+        try await offThePool { raw.waitUntilExit() }
         #expect(raw.terminationStatus == 0)
         let loaded = try await engine.load(id: id)
         #expect(loaded?.state.balance == 5 && loaded?.version == 2)

@@ -36,7 +36,7 @@ public enum PostgresTestEnvironment {
         let url = try url()
         return try sharedDatabase.withLock { shared in
             if let shared { return shared }
-            let database = try PostgresDatabase(url: url, options: .init(connectTimeout: .seconds(1), acquireTimeout: .seconds(3)))
+            let database = try PostgresDatabase(url: url, options: .init(connectTimeout: .seconds(1), acquireTimeout: .seconds(3), operationTimeout: .seconds(6)))
             database.start()
             shared = database
             return database

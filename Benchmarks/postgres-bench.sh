@@ -12,10 +12,8 @@ echo "server: $(psql "$url" -tAXc "SELECT version()" | cut -d' ' -f1-2), fsync=$
 swift build -c release --product cqrs-bench >/dev/null
 .build/release/cqrs-bench postgres "$url" "$scale"
 
-if [[ ! -x .venv-bench/bin/python ]]; then
-    python3 -m venv .venv-bench
-    .venv-bench/bin/pip install -q "eventsourcing[postgres]==9.5.6"
-fi
+if [[ ! -x .venv-bench/bin/python ]]; then python3 -m venv .venv-bench; fi
+.venv-bench/bin/pip install -q "eventsourcing[postgres]==9.5.6"
 .venv-bench/bin/python Benchmarks/python/eventsourcing_bench.py "$url" "$scale"
 
 psql "$url" -qX -c "CREATE SCHEMA bench_pgbench; CREATE TABLE bench_pgbench.events (LIKE bench_swift.events INCLUDING ALL);" >/dev/null

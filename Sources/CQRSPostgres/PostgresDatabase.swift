@@ -337,35 +337,30 @@ public final class PostgresDatabase: Sendable {
         }
     }
 
-    /// Runs one statement inside an explicit transaction and returns its rows only once COMMIT has
-    /// succeeded.
+    /// Runs one autocommit statement and returns its rows only once its commit is known to be done.
     ///
-    /// A lone statement would commit at the protocol's Sync, after its rows and CommandComplete have
-    /// already reached the client: a server dying in between would let the client acknowledge a
-    /// write that was never committed. COMMIT's own completion comes after the commit is durable.
+    /// A lone statement commits at the protocol's Sync, after the server has produced its rows and
+    /// CommandComplete. Those normally reach the client together with ReadyForQuery, after the commit,
+    /// but a server shut down in between flushes them early (with its shutdown warning): the client
+    /// would acknowledge a write that never committed. So a `SELECT 1` follows on the same connection:
+    /// the server answers it only after finishing the Sync, hence the commit. Two round trips, where
+    /// `BEGIN`/statement/`COMMIT` would take three.
     func rowsCommitted<T: Sendable>(
         _ query: PostgresQuery, _ row: @escaping @Sendable (PostgresRow) throws -> T
     ) async throws -> [T] {
         let logger = self.logger
         return try await withConnection { connection in
-            _ = try await connection.query("BEGIN", logger: logger)
-            do {
-                var result: [T] = []
-                for try await item in try await Self.unlessClosed(connection).query(query, logger: logger) {
-                    result.append(try row(item))
-                }
-                _ = try await Self.unlessClosed(connection).query("COMMIT", logger: logger)
-                return result
-            } catch {
-                // Leave a live pooled connection outside any transaction (a closed one is discarded).
-                if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
-                throw error
+            var result: [T] = []
+            for try await item in try await connection.query(query, logger: logger) {
+                result.append(try row(item))
             }
+            _ = try await Self.unlessClosed(connection).query("SELECT 1", logger: logger)
+            return result
         }
     }
 
-    /// `connection`, or a connection error when it has closed: PostgresNIO would never answer a
-    /// statement written to a closed connection.
+    /// `connection`, or a connection error when it has closed: PostgresNIO 1.x never answers a
+    /// statement written to a connection that has already closed.
     private static func unlessClosed(_ connection: PostgresConnection) throws -> PostgresConnection {
         if connection.isClosed { throw ConnectionClosed() }
         return connection

@@ -3,7 +3,8 @@ import CQRSSchema
 import Foundation
 import PostgresNIO
 
-/// An ``EventStore`` in PostgreSQL: one statement (hence one transaction) per commit, no store-wide lock.
+/// An ``EventStore`` in PostgreSQL: one statement (one transaction) per commit, acknowledged only once
+/// its commit is known to be done; no store-wide lock.
 ///
 /// **Global position.** An event's position is `xid × 2²⁰ + n`, where `xid` is the 64-bit id of the
 /// transaction that wrote it (`pg_current_xact_id()`) and `n` its index in the commit (1…2²⁰−1).

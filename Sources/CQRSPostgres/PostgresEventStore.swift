@@ -255,34 +255,9 @@ private struct Statements: Sendable {
             WHERE aggregate_type = $1 AND aggregate_id = $2 AND version > $3 ORDER BY version LIMIT $4
             """
         streamVersion = "SELECT coalesce(max(version), 0) FROM \(events) WHERE aggregate_type = $1 AND aggregate_id = $2"
-        // One statement = one transaction in autocommit mode: the idempotency check, the version check,
-        // every event in one multi-row INSERT, the snapshot upsert and the idempotency record. The
-        // checks see the statement's snapshot; a racing commit that this snapshot missed makes the
-        // INSERT fail with 23505 on the stream version or the key, which `commit` maps to 409/duplicate.
-        commit = """
-            WITH guard AS (
-                SELECT NOT EXISTS (SELECT 1 FROM \(keys) WHERE aggregate_type = $1 AND key = $10::text) AS fresh_key,
-                    (SELECT coalesce(max(version), 0) FROM \(events) WHERE aggregate_type = $1 AND aggregate_id = $2) AS current
-            ), ins AS (
-                INSERT INTO \(events) (position, aggregate_type, aggregate_id, version, event_id, event_type, payload, metadata, occurred_at)
-                SELECT pg_current_xact_id()::text::bigint * 1048576 + e.n, $1, $2, $3::integer + e.n, e.event_id, e.event_type,
-                    e.payload::jsonb, $7::jsonb, timestamptz 'epoch' + $8::bigint * interval '1 millisecond'
-                FROM guard, unnest($4::uuid[], $5::text[], $6::text[]) WITH ORDINALITY AS e(event_id, event_type, payload, n)
-                WHERE guard.fresh_key AND guard.current = $3::integer
-                RETURNING position, version
-            ), snap AS (
-                INSERT INTO \(snapshots) (aggregate_type, aggregate_id, version, state)
-                SELECT $1, $2, $3::integer + cardinality($4::uuid[]), $9::text::jsonb
-                WHERE $9::text IS NOT NULL AND EXISTS (SELECT 1 FROM ins)
-                ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET version = excluded.version, state = excluded.state
-            ), idem AS (
-                INSERT INTO \(keys) (aggregate_type, key, fingerprint, aggregate_id, first_version, version, global_position)
-                SELECT $1, $10::text, $11::text, $2, $3::integer + 1, $3::integer + cardinality($4::uuid[]), (SELECT max(position) FROM ins)
-                WHERE $10::text IS NOT NULL AND EXISTS (SELECT 1 FROM ins)
-            )
-            SELECT guard.fresh_key, guard.current::bigint, ins.position, ins.version::bigint
-            FROM guard LEFT JOIN ins ON true ORDER BY ins.version
-            """
+        // The commit runs the schema's `cqrs_commit` function (migration 2 in `PostgresSchema`), whose
+        // one statement PL/pgSQL plans once per connection instead of on every call.
+        commit = "SELECT * FROM \(schema.quoted).cqrs_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         idempotency = """
             SELECT fingerprint, aggregate_id, first_version, version, global_position FROM \(keys)
             WHERE aggregate_type = $1 AND key = $2

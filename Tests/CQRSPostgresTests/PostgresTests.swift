@@ -187,6 +187,27 @@ struct PostgresStoreTests {
         }
     }
 
+    /// A schema written by version 1 of the tables (before the commit function) is migrated in place
+    /// when a newer process opens it, and its events stay readable and writable.
+    @Test func aVersionOneSchemaIsMigrated() async throws {
+        try await PostgresTestEnvironment.withServer {
+            let schema = try await PostgresTestEnvironment.freshSchema()
+            let engine = CommandEngine<Account>(store: PostgresEventStore(schema: schema), services: ())
+            let id = try await engine.create(.open(owner: "Ada")).aggregateId
+            let quoted = "\"\(schema.name)\""
+            try await schema.database.client.query(.init(unsafeSQL: "DROP FUNCTION \(quoted).cqrs_commit"))
+            try await schema.database.client.query(.init(unsafeSQL: "UPDATE \(quoted).cqrs_schema_version SET version = 1"))
+            let other = try PostgresDatabase(url: try PostgresTestEnvironment.url())
+            let migrated = try await other.schema(schema.name)
+            #expect(try await migrated.storedVersion() == PostgresSchema.currentVersion)
+            let reopened = CommandEngine<Account>(store: PostgresEventStore(schema: migrated), services: ())
+            let result = try await reopened.update(id: id, .deposit(amount: 5))
+            #expect(result.version == 2)
+            #expect(try await reopened.load(id: id)?.state.balance == 5)
+            await other.shutdown()
+        }
+    }
+
     @Test func aNewerSchemaIsRefused() async throws {
         try await PostgresTestEnvironment.withServer {
             let schema = try await PostgresTestEnvironment.freshSchema()

@@ -3,6 +3,7 @@ import CQRS
 import CQRSPostgres
 import CQRSSQLite
 import Foundation
+import Logging
 
 // Benchmarks of the engine and stores (run in release: `swift run -c release cqrs-bench`), plus
 // the `crash-writer` mode used by the kill -9 test.
@@ -136,6 +137,10 @@ func postgresProbe(url: String) async throws {
         for _ in 0..<200 { try await database.client.query("SELECT 1") }
         let bare = try await elapsed { for _ in 0..<3000 { try await database.client.query("SELECT 1") } }
         print("bare client.query: \(format(3000 / bare)) queries/s")
+        let leased = try await elapsed {
+            for _ in 0..<3000 { try await database.client.withConnection { _ = try await $0.query("SELECT 1", logger: Logger(label: "probe")) } }
+        }
+        print("client.withConnection + query: \(format(3000 / leased)) queries/s")
         let wrapped = try await elapsed { for _ in 0..<3000 { _ = try await store.streamVersion(aggregateType: "x", id: "y") } }
         print("store.streamVersion: \(format(3000 / wrapped)) queries/s")
     }

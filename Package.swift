@@ -93,7 +93,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "CQRSBench",
-            dependencies: ["CQRS", "CQRSSchema", "CQRSSQLite", "CQRSPostgres", "Bank"],
+            dependencies: ["CQRS", "CQRSSchema", "CQRSSQLite", "CQRSPostgres", "Bank", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/CQRSBench"
         ),
 

@@ -23,6 +23,11 @@ public struct MCPHTTPOptions: Sendable {
     public var allowedOrigins: Set<String>
     /// Whether `http(s)://localhost`, `127.0.0.1` and `[::1]` origins (any port) are allowed.
     public var allowLocalhostOrigins: Bool
+    /// The host names (without port, lowercase) a request's `Host` may name, or nil to accept any.
+    ///
+    /// A server bound to loopback should accept only ``loopbackHosts``: a page whose DNS name an
+    /// attacker re-points at 127.0.0.1 (DNS rebinding) then gets 403 even where it sends no `Origin`.
+    public var allowedHosts: Set<String>?
     /// A static bearer token every request must carry (`Authorization: Bearer …`), compared in constant time.
     public var bearerToken: String?
     /// A token check returning the authenticated principal (passed to tools as ``MCPCallContext/user``),
@@ -41,9 +46,13 @@ public struct MCPHTTPOptions: Sendable {
     /// The reply format when the client accepts both.
     public var responseMode: ResponseMode
 
+    /// `localhost`, `127.0.0.1` and `[::1]`: the names of a loopback-bound server.
+    public static let loopbackHosts: Set<String> = ["localhost", "127.0.0.1", "[::1]"]
+
     /// Creates options.
     public init(
-        path: String = "mcp", allowedOrigins: Set<String> = [], allowLocalhostOrigins: Bool = true, bearerToken: String? = nil,
+        path: String = "mcp", allowedOrigins: Set<String> = [], allowLocalhostOrigins: Bool = true,
+        allowedHosts: Set<String>? = nil, bearerToken: String? = nil,
         authenticate: (@Sendable (String) async -> String?)? = nil, resourceMetadataURL: String? = nil,
         maxBodyBytes: Int = 4 << 20, sessionIdleTimeout: Duration = .seconds(30 * 60), maxSessions: Int = 1000,
         maxInFlightPerSession: Int = 64, responseMode: ResponseMode = .json
@@ -51,6 +60,7 @@ public struct MCPHTTPOptions: Sendable {
         self.path = path
         self.allowedOrigins = Set(allowedOrigins.map { $0.lowercased() })
         self.allowLocalhostOrigins = allowLocalhostOrigins
+        self.allowedHosts = allowedHosts.map { Set($0.map { $0.lowercased() }) }
         self.bearerToken = bearerToken
         self.authenticate = authenticate
         self.resourceMetadataURL = resourceMetadataURL
@@ -275,10 +285,27 @@ public final class MCPHTTPTransport: Sendable {
 
     // MARK: - Checks
 
+    /// Refuses (403) a request naming a host outside ``MCPHTTPOptions/allowedHosts`` or coming from a
+    /// foreign origin.
     private func checkOrigin(_ request: Request) -> Response? {
+        if let hosts = options.allowedHosts {
+            guard let authority = request.head.authority, hosts.contains(Self.hostName(authority)) else {
+                return Self.httpError(.forbidden, code: -32600, "Forbidden: host not allowed")
+            }
+        }
         guard let origin = request.headers[.origin] else { return nil }
         if isAllowedOrigin(origin) { return nil }
         return Self.httpError(.forbidden, code: -32600, "Forbidden: origin not allowed")
+    }
+
+    /// The host of a `Host` value, without its port, lowercased (`[::1]:8080` gives `[::1]`).
+    static func hostName(_ authority: String) -> String {
+        let lowered = authority.lowercased()
+        if lowered.hasPrefix("[") {
+            guard let close = lowered.firstIndex(of: "]") else { return lowered }
+            return String(lowered[...close])
+        }
+        return String(lowered.prefix { $0 != ":" })
     }
 
     func isAllowedOrigin(_ origin: String) -> Bool {

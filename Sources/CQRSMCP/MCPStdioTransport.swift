@@ -17,7 +17,8 @@ import Logging
 /// - Only protocol messages are written to the output; log to standard error
 ///   (see ``MCPLogging/bootstrapStandardError(level:)``).
 /// - Requests are served concurrently (up to ``Options/maxConcurrentRequests``); replies are
-///   written one whole line at a time, in completion order.
+///   written one whole line at a time, in completion order. An `initialize` request is served
+///   before any later message is read, so a client may pipe a whole script without waiting.
 /// - A malformed line gets a -32700 reply and serving continues; a line longer than
 ///   ``Options/maxMessageBytes`` is discarded with a -32600 reply.
 /// - End of input ends ``run()`` after every request in flight has been answered.
@@ -78,25 +79,31 @@ public final class MCPStdioTransport: Sendable {
         let writer = LineWriter(fd: output)
         let server = self.server
         let session = self.session
+        // The request's slot is freed once its reply is written, so a client that stops reading
+        // stops the reader too (bounded memory); a task does not wait for its write (one thread
+        // hand-off less per request).
+        @Sendable func send(_ reply: [UInt8]?) {
+            if var reply {
+                reply.append(0x0A)
+                writer.enqueue(reply) { slots.signal() }
+            } else {
+                slots.signal()
+            }
+        }
         await withTaskGroup(of: Void.self) { group in
             for await event in lines {
-                group.addTask {
-                    let reply: [UInt8]?
-                    switch event {
-                    case .line(let bytes):
-                        reply = await server.handle(bytes, session: session)
-                    case .tooLong:
-                        reply = MCPReply.error(id: nil, .invalidRequest("Invalid Request: message too large")).bytes
-                    }
-                    if var reply {
-                        reply.append(0x0A)
-                        // The request's slot is freed once its reply is written, so a client that
-                        // stops reading stops the reader too (bounded memory); the task itself
-                        // does not wait for the write (one thread hand-off less per request).
-                        writer.enqueue(reply) { slots.signal() }
+                switch event {
+                case .line(let bytes):
+                    let message = server.decode(bytes)
+                    if case .request(_, "initialize") = message.kind {
+                        // What follows may need the session it sets up (a client piping a script
+                        // does not wait for the reply): serve it before reading further.
+                        send(await server.handle(message, session: session)?.bytes)
                     } else {
-                        slots.signal()
+                        group.addTask { send(await server.handle(message, session: session)?.bytes) }
                     }
+                case .tooLong:
+                    send(MCPReply.error(id: nil, .invalidRequest("Invalid Request: message too large")).bytes)
                 }
             }
             await group.waitForAll()

@@ -97,7 +97,12 @@ public enum ServerProgram {
                 await backend.close()
             default:
                 let token = options.token ?? ProcessInfo.processInfo.environment["CQRS_MCP_TOKEN"]
-                let transport = MCPHTTPTransport(server: server, options: MCPHTTPOptions(bearerToken: token), logger: logger)
+                // Bound to loopback, only loopback host names are served (DNS-rebinding defence).
+                let loopback = MCPHTTPOptions.loopbackHosts.contains(options.host.lowercased()) || options.host == "::1"
+                let transport = MCPHTTPTransport(
+                    server: server,
+                    options: MCPHTTPOptions(allowedHosts: loopback ? MCPHTTPOptions.loopbackHosts : nil, bearerToken: token),
+                    logger: logger)
                 logger.info(
                     "Serving MCP over HTTP at http://\(options.host):\(options.port)/mcp",
                     metadata: ["store": .string(backend.description), "auth": .string(token == nil ? "none" : "bearer")])

@@ -179,6 +179,23 @@ struct HTTPTests {
         }
     }
 
+    /// DNS rebinding: a loopback server restricted to loopback host names refuses any other `Host`,
+    /// with or without an `Origin`.
+    @Test func hostValidation() async throws {
+        try await LiveServer.with(options: MCPHTTPOptions(allowedHosts: MCPHTTPOptions.loopbackHosts)) { live in
+            let body = Array(initializeBody.utf8)
+            let headers = [jsonAndSSE, jsonType]
+            for host in ["evil.example", "evil.example:\(live.port)", "localhost.evil.example", "127.0.0.2"] {
+                let refused = try await RawHTTP.send(port: live.port, method: "POST", headers: headers, body: body, host: host)
+                #expect(refused.status == 403, "\(host)")
+            }
+            for host in ["localhost:\(live.port)", "127.0.0.1:\(live.port)", "[::1]:\(live.port)", "LOCALHOST"] {
+                let served = try await RawHTTP.send(port: live.port, method: "POST", headers: headers, body: body, host: host)
+                #expect(served.status == 200, "\(host)")
+            }
+        }
+    }
+
     @Test func bearerToken() async throws {
         try await LiveServer.with(options: MCPHTTPOptions(bearerToken: "s3cret-token")) { live in
             let missing = try await live.post(initializeBody)

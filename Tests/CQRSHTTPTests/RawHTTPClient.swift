@@ -25,19 +25,22 @@ struct RawHTTPError: Error, CustomStringConvertible {
 enum RawHTTP {
     static func send(
         port: Int, method: String, path: String = "/mcp", headers: [(String, String)] = [], body: [UInt8] = [],
-        chunked: Bool = false
+        chunked: Bool = false, host: String? = nil
     ) async throws -> RawHTTPResponse {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 continuation.resume(
-                    with: Result { try exchange(port: port, method: method, path: path, headers: headers, body: body, chunked: chunked) })
+                    with: Result { try exchange(
+                        port: port, method: method, path: path, headers: headers, body: body, chunked: chunked,
+                        host: host ?? "127.0.0.1:\(port)")
+                })
             }
             thread.start()
         }
     }
 
     private static func exchange(
-        port: Int, method: String, path: String, headers: [(String, String)], body: [UInt8], chunked: Bool
+        port: Int, method: String, path: String, headers: [(String, String)], body: [UInt8], chunked: Bool, host: String
     ) throws -> RawHTTPResponse {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RawHTTPError(description: "socket failed") }
@@ -50,7 +53,7 @@ enum RawHTTP {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw RawHTTPError(description: "connect failed") }
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         var payload: [UInt8]
         if chunked {

@@ -128,6 +128,26 @@ struct StdioTests {
         #expect(rest.contains { $0.contains(#""id":"slow2""#) && $0.contains(#""slept":300"#) })
     }
 
+    /// A client that pipes a whole script (initialize, then calls, without waiting for replies) gets
+    /// every call served in the initialized session.
+    @Test func scriptedClientDoesNotWaitForInitialize() async throws {
+        for _ in 0..<20 {
+            let (client, _, task) = start()
+            var script = #"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{}}}"# + "\n"
+            script += #"{"jsonrpc":"2.0","method":"notifications/initialized"}"# + "\n"
+            for n in 1...40 {
+                script += #"{"jsonrpc":"2.0","id":\#(n),"method":"tools/call","params":{"name":"echo","arguments":{"text":"\#(n)"}}}"# + "\n"
+            }
+            await client.send(script)
+            await client.closeInput()
+            var replies: [JSONValue] = []
+            for await line in client.lines { replies.append(try JSONValue.parse(line)) }
+            await task.value
+            #expect(replies.count == 41)
+            #expect(replies.allSatisfy { $0["result"] != nil }, "\(replies.filter { $0["result"] == nil })")
+        }
+    }
+
     @Test func oneMebibyteArgumentRoundTrips() async throws {
         let (client, _, task) = start()
         var replies = client.lines.makeAsyncIterator()

@@ -64,6 +64,24 @@ def test_stdio_eof_commits_everything(bank_binary, tmp_path):
     assert len(found) == 20
 
 
+def test_stdio_piped_script_is_served_after_initialize(bank_binary, tmp_path):
+    """A scripted client pipes initialize and its calls without waiting for replies: every call is
+    served in the initialized session (the server serves initialize before reading further)."""
+    script = [json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}),
+        json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"})]
+    script += [json.dumps({"jsonrpc": "2.0", "id": 10 + n, "method": "tools/call",
+                           "params": {"name": "account_open", "arguments": {"owner": f"owner {n}"}}}) for n in range(10)]
+    for run in range(30):
+        process = subprocess.run([bank_binary, "mcp", "--store", "memory:"], input="".join(c + "\n" for c in script),
+                                 capture_output=True, text=True, timeout=60)
+        assert process.returncode == 0, process.stderr
+        replies = [json.loads(line) for line in process.stdout.splitlines()]
+        assert len(replies) == 11
+        failed = [r for r in replies if "result" not in r or r["result"].get("isError")]
+        assert not failed, f"run {run}: {failed}"
+
+
 def post(base, body, headers=None, **kwargs):
     merged = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream", **(headers or {})}
     return httpx.post(base + "/mcp", content=body if isinstance(body, (bytes, str)) else json.dumps(body),

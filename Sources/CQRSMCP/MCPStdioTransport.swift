@@ -19,8 +19,8 @@ import Logging
 /// - Requests are served concurrently (up to ``Options/maxConcurrentRequests``); replies are
 ///   written one whole line at a time, in completion order. An `initialize` request is served
 ///   before any later message is read, so a client may pipe a whole script without waiting.
-/// - A malformed line gets a -32700 reply and serving continues; a line longer than
-///   ``Options/maxMessageBytes`` is discarded with a -32600 reply.
+/// - A malformed line gets a -32700 reply (written before anything read after it) and serving
+///   continues; a line longer than ``Options/maxMessageBytes`` is discarded with a -32600 reply.
 /// - End of input ends ``run()`` after every request in flight has been answered.
 ///
 /// Reading uses one dedicated thread doing blocking `read(2)`, so Swift's cooperative pool is
@@ -95,7 +95,10 @@ public final class MCPStdioTransport: Sendable {
                 switch event {
                 case .line(let bytes):
                     let message = server.decode(bytes)
-                    if case .request(_, "initialize") = message.kind {
+                    if case .invalid(let reply) = message.kind {
+                        // Nothing to serve: answer at once, in input order.
+                        send(reply.bytes)
+                    } else if case .request(_, "initialize") = message.kind {
                         // What follows may need the session it sets up (a client piping a script
                         // does not wait for the reply): serve it before reading further.
                         send(await server.handle(message, session: session)?.bytes)

@@ -146,6 +146,24 @@ public struct PendingCommit<A: Aggregate>: Sendable {
 
     /// The version after the commit.
     public var newVersion: Int { expectedVersion + events.count }
+
+    /// The events as stored, given the global position each one received.
+    public func envelopes(positions: [Int64]) -> [EventEnvelope<A.Event>] {
+        zip(events, positions).enumerated().map { offset, pair in
+            EventEnvelope(
+                eventId: pair.0.eventId, aggregateType: A.aggregateType, aggregateId: aggregateId,
+                version: expectedVersion + offset + 1, globalPosition: pair.1, eventType: pair.0.payload.eventType,
+                payload: pair.0.payload, metadata: metadata, occurredAt: occurredAt)
+        }
+    }
+
+    /// The 409 a store throws when the stream is at `currentVersion` instead of ``expectedVersion``:
+    /// `AGGREGATE_ALREADY_EXISTS` for a create, `CONCURRENCY_ERROR` otherwise.
+    public func conflict(currentVersion: Int) -> CqrsError {
+        expectedVersion == 0
+            ? CqrsError.aggregateAlreadyExists(A.aggregateType, id: aggregateId)
+            : CqrsError.concurrency(id: aggregateId, expectedVersion: expectedVersion, currentVersion: currentVersion)
+    }
 }
 
 /// What a commit did.

@@ -73,13 +73,7 @@ public final class InMemoryEventStore: EventStore {
             }
             let existing = try state.streams[key].map { try Self.typed($0, A.self) }
             let current = existing?.envelopes.count ?? 0
-            guard current == commit.expectedVersion else {
-                if commit.expectedVersion == 0 {
-                    throw CqrsError.aggregateAlreadyExists(A.aggregateType, id: commit.aggregateId)
-                }
-                throw CqrsError.concurrency(
-                    id: commit.aggregateId, expectedVersion: commit.expectedVersion, currentVersion: current)
-            }
+            guard current == commit.expectedVersion else { throw commit.conflict(currentVersion: current) }
             let stream = existing ?? TypedStream<A.Event>()
             if existing == nil { state.streams[key] = stream }
             var committed: [EventEnvelope<A.Event>] = []

@@ -313,18 +313,10 @@ public final class MCPHTTPTransport: Sendable {
         if options.allowedOrigins.contains(lowered) { return true }
         guard options.allowLocalhostOrigins else { return false }
         for scheme in ["http://", "https://"] where lowered.hasPrefix(scheme) {
-            var rest = Substring(lowered.dropFirst(scheme.count))
-            let host: Substring
-            if rest.hasPrefix("[") {
-                guard let close = rest.firstIndex(of: "]") else { return false }
-                host = rest[rest.startIndex...close]
-                rest = rest[rest.index(after: close)...]
-            } else {
-                let end = rest.firstIndex(of: ":") ?? rest.endIndex
-                host = rest[..<end]
-                rest = rest[end...]
-            }
-            guard host == "localhost" || host == "127.0.0.1" || host == "[::1]" else { return false }
+            let authority = String(lowered.dropFirst(scheme.count))
+            let host = Self.hostName(authority)
+            guard MCPHTTPOptions.loopbackHosts.contains(host) else { return false }
+            let rest = authority.dropFirst(host.count)
             if rest.isEmpty { return true }
             guard rest.first == ":" else { return false }
             let port = rest.dropFirst()

@@ -365,6 +365,7 @@ public final class MCPServer: Sendable {
             guard case .string(let level)? = params?["level"], levels.contains(level) else {
                 throw MCPError.invalidParams("Invalid params: level must be one of \(levels.joined(separator: ", "))")
             }
+            // Accepted and validated; this server sends no log notifications, so there is nothing to filter.
             return [:]
         case "tools/list":
             let tools = provider.tools

@@ -13,7 +13,6 @@ public final class MCPSession: Sendable {
         var negotiatedVersion: String?
         var initializedNotified = false
         var clientInfo: JSONValue?
-        var logLevel: String?
         var closed = false
         var inFlight: [MCPRequestID: InFlight] = [:]
     }
@@ -42,9 +41,6 @@ public final class MCPSession: Sendable {
 
     /// The `clientInfo` the client sent with `initialize`.
     public var clientInfo: JSONValue? { state.withLock { $0.clientInfo } }
-
-    /// The level set with `logging/setLevel`, if any.
-    public var logLevel: String? { state.withLock { $0.logLevel } }
 
     /// The number of requests being served.
     public var inFlightCount: Int { state.withLock { $0.inFlight.count } }
@@ -92,10 +88,6 @@ public final class MCPSession: Sendable {
 
     func markInitializedNotification() {
         state.withLock { $0.initializedNotified = true }
-    }
-
-    func setLogLevel(_ level: String) {
-        state.withLock { $0.logLevel = level }
     }
 
     /// Reserves an id; false when a request with the same id is already in flight.

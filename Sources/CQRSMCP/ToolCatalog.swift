@@ -127,10 +127,8 @@ public struct ToolCatalog: MCPToolProvider {
 
         for command in try Self.cases(of: A.UpdateCommand.jsonSchema, defaultName: "update", group: type) {
             for reserved in ["id", "expectedVersion", "idempotencyKey"] where command.properties.contains(where: { $0.0 == reserved }) {
-                throw CqrsError(
-                    domain: InfrastructureError.domain, code: InfrastructureError.configurationError.code,
-                    internalCode: InfrastructureError.configurationError.internalCode, status: 500,
-                    message: "\(type) command \(command.name) has a field named \(reserved), which the tool reserves")
+                throw InfrastructureError.configurationError.error(
+                    "\(type) command \(command.name) has a field named \(reserved), which the tool reserves")
             }
             var properties: [(String, JSONValue)] = [("id", idProperty)]
             properties += command.properties
@@ -304,9 +302,8 @@ public struct ToolCatalog: MCPToolProvider {
         let violations = JSONSchema.validate(input, against: entry.tool.inputSchema)
         if !violations.isEmpty {
             let error = CqrsError.validation(
-                "Invalid arguments for \(name): "
-                    + violations.map { "\($0.pointer.isEmpty ? "(root)" : $0.pointer): \($0.message)" }.joined(separator: "; "),
-                details: ["violations": .array(violations.map { ["pointer": .string($0.pointer), "message": .string($0.message), "keyword": .string($0.keyword)] })])
+                "Invalid arguments for \(name): " + violations.map(\.description).joined(separator: "; "),
+                details: ["violations": try CQRSJSON.value(of: violations)])
             return Self.errorResult(error.with(requestId: commandContext.requestId))
         }
         do {

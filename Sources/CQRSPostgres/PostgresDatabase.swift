@@ -375,16 +375,6 @@ public final class PostgresDatabase: Sendable {
     }
 
 
-    /// The SQLSTATE of a server error, looking inside transaction errors.
-    static func sqlState(_ error: any Error) -> String? {
-        if let psql = error as? PSQLError { return psql.serverInfo?[.sqlState] }
-        if let transaction = error as? PostgresTransactionError {
-            return transaction.closureError.flatMap(sqlState) ?? transaction.beginError.flatMap(sqlState)
-                ?? transaction.commitError.flatMap(sqlState)
-        }
-        return nil
-    }
-
     /// Any error of the driver as a ``CqrsError``: 503 when the server is unreachable or going away,
     /// 500 with the SQLSTATE otherwise.
     static func map(_ error: any Error) -> CqrsError {

@@ -58,7 +58,7 @@ public final class PostgresEventStore: EventStore {
         }
         var version = 0
         var snapshot: StoredSnapshot?
-        var events: [EventEnvelope<A.Event>] = []
+        var events: [StoredEventRow] = []
         for row in rows {
             switch row.part {
             case 0: version = row.version
@@ -68,14 +68,13 @@ public final class PostgresEventStore: EventStore {
                     let payload = row.text, let metadata = row.metadata, let occurredAt = row.occurredAt
                 else { throw CqrsError.database("Incomplete event row in \(A.aggregateType) '\(id)'") }
                 events.append(
-                    try RawEvent(
+                    StoredEventRow(
                         position: position, eventId: eventId, aggregateType: A.aggregateType, aggregateId: id,
-                        version: row.version, eventType: eventType, payload: payload, metadata: metadata,
-                        occurredAt: occurredAt
-                    ).decode(A.Event.self))
+                        version: row.version, eventType: eventType, payload: Data(payload.utf8),
+                        metadata: Data(metadata.utf8), occurredAt: occurredAt))
             }
         }
-        return StreamSlice(snapshot: snapshot, events: events, version: version)
+        return StreamSlice(snapshot: snapshot, events: try StoredEventRow.decode(events, as: A.Event.self), version: version)
     }
 
     public func loadEvents<A: Aggregate>(_ type: A.Type, id: String, afterVersion: Int, limit: Int?) async throws
@@ -86,8 +85,8 @@ public final class PostgresEventStore: EventStore {
         binds.append(id)
         binds.append(afterVersion)
         binds.append(limit.map { max($0, 0) })
-        let rows = try await database.rows(PostgresQuery(unsafeSQL: sql.loadEvents, binds: binds), RawEvent.init)
-        return try rows.map { try $0.decode(A.Event.self) }
+        let rows = try await database.rows(PostgresQuery(unsafeSQL: sql.loadEvents, binds: binds), StoredEventRow.init)
+        return try StoredEventRow.decode(rows, as: A.Event.self)
     }
 
     public func streamVersion(aggregateType: String, id: String) async throws -> Int {
@@ -122,8 +121,9 @@ public final class PostgresEventStore: EventStore {
         let rows: [CommitRow]
         do {
             rows = try await database.rowsCommitted(query) { row in
-                let (freshKey, current, position, version) = try row.decode((Bool, Int, Int64?, Int?).self)
-                return CommitRow(freshKey: freshKey, current: current, position: position, version: version)
+                // The fourth column, each event's version, is implied by the order of the positions.
+                let (freshKey, current, position, _) = try row.decode((Bool, Int, Int64?, Int?).self)
+                return CommitRow(freshKey: freshKey, current: current, position: position)
             }
         } catch let error as CqrsError where error.details?["sqlState"] == "23505" {
             // A concurrent commit won a race the statement's snapshot could not see: the same version of
@@ -135,20 +135,13 @@ public final class PostgresEventStore: EventStore {
             }
             let current = try await streamVersion(aggregateType: type, id: commit.aggregateId)
             if current != commit.expectedVersion || error.details?["constraint"] == "events_stream_version_key" {
-                throw Self.conflict(type, commit, current: max(current, commit.expectedVersion + 1))
+                throw commit.conflict(currentVersion: max(current, commit.expectedVersion + 1))
             }
             throw error
         }
         let positions = rows.compactMap(\.position)
         if positions.count == commit.events.count {
-            return .committed(
-                zip(commit.events, positions).enumerated().map { offset, pair in
-                    EventEnvelope(
-                        eventId: pair.0.eventId, aggregateType: type, aggregateId: commit.aggregateId,
-                        version: commit.expectedVersion + offset + 1, globalPosition: pair.1,
-                        eventType: pair.0.payload.eventType, payload: pair.0.payload, metadata: commit.metadata,
-                        occurredAt: commit.occurredAt)
-                })
+            return .committed(commit.envelopes(positions: positions))
         }
         guard let guardRow = rows.first, positions.isEmpty else {
             throw CqrsError.database("The commit of \(type) '\(commit.aggregateId)' wrote \(positions.count) of \(commit.events.count) events")
@@ -156,7 +149,7 @@ public final class PostgresEventStore: EventStore {
         if !guardRow.freshKey, let claim = commit.idempotency {
             if let record = try await idempotencyRecord(aggregateType: type, key: claim.key) { return .duplicate(record) }
         }
-        throw Self.conflict(type, commit, current: guardRow.current)
+        throw commit.conflict(currentVersion: guardRow.current)
     }
 
     public func idempotencyRecord(aggregateType: String, key: String) async throws -> IdempotencyRecord? {
@@ -188,13 +181,14 @@ public final class PostgresEventStore: EventStore {
             let rows = try await database.rows(query) { row in
                 let (xmin, xmax, heldBack, position, eventId, aggregateType, aggregateId, version, eventType, payload, metadata, occurredAt) =
                     try row.decode((Int64, Int64, Bool, Int64?, UUID?, String?, String?, Int?, String?, String?, String?, Int64?).self)
-                var event: RawEvent?
+                var event: StoredEventRow?
                 if let position, let eventId, let aggregateType, let aggregateId, let version, let eventType, let payload,
                     let metadata, let occurredAt
                 {
-                    event = RawEvent(
+                    event = StoredEventRow(
                         position: position, eventId: eventId, aggregateType: aggregateType, aggregateId: aggregateId,
-                        version: version, eventType: eventType, payload: payload, metadata: metadata, occurredAt: occurredAt)
+                        version: version, eventType: eventType, payload: Data(payload.utf8), metadata: Data(metadata.utf8),
+                        occurredAt: occurredAt)
                 }
                 return (xmin: xmin, xmax: xmax, heldBack: heldBack, event: event)
             }
@@ -205,18 +199,13 @@ public final class PostgresEventStore: EventStore {
             // Complete when nothing visible was held back, the page is full, or every transaction that was
             // running at the first attempt has finished.
             if !first.heldBack || events.count >= limit || first.xmin >= goal || ContinuousClock.now >= deadline {
-                return try events.map { try $0.decode(JSONValue.self) }
+                return try StoredEventRow.decode(events, as: JSONValue.self)
             }
             try await Task.sleep(for: .milliseconds(2))
         }
     }
 
 
-    private static func conflict<A: Aggregate>(_ type: String, _ commit: PendingCommit<A>, current: Int) -> CqrsError {
-        commit.expectedVersion == 0
-            ? CqrsError.aggregateAlreadyExists(type, id: commit.aggregateId)
-            : CqrsError.concurrency(id: commit.aggregateId, expectedVersion: commit.expectedVersion, currentVersion: current)
-    }
 }
 
 /// The SQL of a store, with its schema's quoted name spliced in once.
@@ -298,62 +287,16 @@ private struct CommitRow: Sendable {
     var freshKey: Bool
     var current: Int
     var position: Int64?
-    var version: Int?
 }
 
-/// An event row as read, decoded after the connection is released.
-private struct RawEvent: Sendable {
-    var position: Int64
-    var eventId: UUID
-    var aggregateType: String
-    var aggregateId: String
-    var version: Int
-    var eventType: String
-    var payload: String
-    var metadata: String
-    var occurredAt: Int64
-
-    init(
-        position: Int64, eventId: UUID, aggregateType: String, aggregateId: String, version: Int, eventType: String,
-        payload: String, metadata: String, occurredAt: Int64
-    ) {
-        self.position = position
-        self.eventId = eventId
-        self.aggregateType = aggregateType
-        self.aggregateId = aggregateId
-        self.version = version
-        self.eventType = eventType
-        self.payload = payload
-        self.metadata = metadata
-        self.occurredAt = occurredAt
-    }
-
-    init(_ row: PostgresRow) throws {
+extension StoredEventRow {
+    /// The row of a `columns` query.
+    fileprivate init(_ row: PostgresRow) throws {
         let (position, eventId, aggregateType, aggregateId, version, eventType, payload, metadata, occurredAt) =
             try row.decode((Int64, UUID, String, String, Int, String, String, String, Int64).self)
         self.init(
             position: position, eventId: eventId, aggregateType: aggregateType, aggregateId: aggregateId,
-            version: version, eventType: eventType, payload: payload, metadata: metadata, occurredAt: occurredAt)
-    }
-
-    func decode<E: Decodable & Sendable>(_ type: E.Type) throws -> EventEnvelope<E> {
-        let decoder = CQRSJSON.makeDecoder()
-        let value: E
-        do {
-            value = try decoder.decode(E.self, from: Data(payload.utf8))
-        } catch {
-            throw CqrsError.serialization(
-                "Event \(aggregateType) '\(aggregateId)' version \(version) (\(eventType)) does not decode as \(E.self): \(error)")
-        }
-        let metadata: [String: String]
-        do {
-            metadata = try decoder.decode([String: String].self, from: Data(self.metadata.utf8))
-        } catch {
-            throw CqrsError.serialization("Metadata of event at position \(position) does not decode: \(error)")
-        }
-        return EventEnvelope(
-            eventId: eventId, aggregateType: aggregateType, aggregateId: aggregateId, version: version,
-            globalPosition: position, eventType: eventType, payload: value, metadata: metadata,
-            occurredAt: Date(millisecondsSince1970: occurredAt))
+            version: version, eventType: eventType, payload: Data(payload.utf8), metadata: Data(metadata.utf8),
+            occurredAt: occurredAt)
     }
 }

@@ -117,12 +117,10 @@ public final class PostgresReadStorage<Model: ReadModel>: ReadStorage {
 /// Builds SQL with numbered parameters (`$1`, `$2`, …); values are never spliced into the text.
 struct SQLBuilder {
     private(set) var binds = PostgresBindings()
-    private var count = 0
 
     mutating func bind<T: PostgresDynamicTypeEncodable>(_ value: T) -> String {
         binds.append(value)
-        count += 1
-        return "$\(count)"
+        return "$\(binds.count)"
     }
 
     static func path(_ field: String) -> [String] {

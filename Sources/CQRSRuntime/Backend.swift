@@ -58,15 +58,15 @@ public final class Backend: Sendable {
         if url.hasPrefix("sqlite:") {
             var path = String(url.dropFirst("sqlite:".count))
             if path.hasPrefix("//") { path.removeFirst(2) }
-            guard !path.isEmpty else { throw configuration("sqlite: needs a path, e.g. sqlite:bank.sqlite") }
-            let database = try SQLiteDatabase(path: path)
+            guard !path.isEmpty else { throw InfrastructureError.configurationError.error("sqlite: needs a path, e.g. sqlite:bank.sqlite") }
+            let database = try await SQLiteDatabase.open(path: path)
             return Backend(eventStore: SQLiteEventStore(database: database), description: "sqlite:\(path)") { type in
                 (type as! any ReadModel.Type).sqliteStorage(database)
             }
         }
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
             // `schema=` is ours; the rest of the URL is the connection's.
-            guard var components = URLComponents(string: url) else { throw configuration("Invalid PostgreSQL URL") }
+            guard var components = URLComponents(string: url) else { throw InfrastructureError.configurationError.error("Invalid PostgreSQL URL") }
             let schemaName = components.queryItems?.first { $0.name == "schema" }?.value ?? "public"
             components.queryItems = components.queryItems?.filter { $0.name != "schema" }
             if components.queryItems?.isEmpty == true { components.queryItems = nil }
@@ -86,13 +86,7 @@ public final class Backend: Sendable {
                 makeStorage: { type in (type as! any ReadModel.Type).postgresStorage(schema) },
                 onClose: { await database.shutdown() })
         }
-        throw configuration("Unknown store URL '\(url)': use memory:, sqlite:PATH or postgres://…")
-    }
-
-    static func configuration(_ message: String) -> CqrsError {
-        CqrsError(
-            domain: InfrastructureError.domain, code: InfrastructureError.configurationError.code,
-            internalCode: InfrastructureError.configurationError.internalCode, status: 500, message: message)
+        throw InfrastructureError.configurationError.error("Unknown store URL '\(url)': use memory:, sqlite:PATH or postgres://…")
     }
 }
 

@@ -42,7 +42,9 @@ final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
-    /// A cached prepared statement, reset and with its bindings cleared.
+    /// A cached prepared statement, reset and with its bindings cleared. For the library's fixed SQL
+    /// only: the cache lives as long as the connection, so SQL built per request (filters chosen by
+    /// clients) goes through ``withTransientStatement(_:_:)`` instead.
     func statement(_ sql: String) throws -> SQLiteStatement {
         if let cached = statements[sql] {
             sqlite3_reset(cached.handle)
@@ -57,6 +59,17 @@ final class SQLiteConnection: @unchecked Sendable {
         let statement = SQLiteStatement(handle: raw, connection: handle)
         statements[sql] = statement
         return statement
+    }
+
+    /// Prepares `sql`, runs `body` with it and finalizes it (not cached).
+    func withTransientStatement<T>(_ sql: String, _ body: (SQLiteStatement) throws -> T) throws -> T {
+        var raw: OpaquePointer?
+        let code = sqlite3_prepare_v3(handle, sql, -1, 0, &raw, nil)
+        guard code == SQLITE_OK, let raw else {
+            throw SQLiteFailure(code: code, message: String(cString: sqlite3_errmsg(handle)))
+        }
+        defer { sqlite3_finalize(raw) }
+        return try body(SQLiteStatement(handle: raw, connection: handle))
     }
 
     /// Runs `body` in a transaction; rolls back when it throws.

@@ -29,7 +29,20 @@ public final class SQLiteDatabase: Sendable {
     private let readers: [Worker]
     private let nextReader = Atomic<Int>(0)
 
-    /// Opens (creating and migrating if needed) the database at `path`.
+    /// Opens (creating and migrating if needed) the database at `path`, off the cooperative pool:
+    /// opening may wait up to 10 s for another process's write lock during a migration.
+    public static func open(path: String, durability: Durability = .process, readerCount: Int = 2) async throws
+        -> SQLiteDatabase
+    {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try SQLiteDatabase(path: path, durability: durability, readerCount: readerCount) })
+            }
+        }
+    }
+
+    /// Opens (creating and migrating if needed) the database at `path`. This blocks the calling
+    /// thread; from async code use ``open(path:durability:readerCount:)``.
     public init(path: String, durability: Durability = .process, readerCount: Int = 2) throws {
         self.path = path
         let writerConnection = try SQLiteConnection(path: path, readOnly: false, busyTimeoutMilliseconds: 10_000)
@@ -114,10 +127,8 @@ public final class SQLiteDatabase: Sendable {
         try connection.transaction(immediate: true) {
             let current = Int(try connection.statement("PRAGMA user_version").rows([]) { $0.int(0) }.first ?? 0)
             guard current <= migrations.count else {
-                throw CqrsError(
-                    domain: InfrastructureError.domain, code: InfrastructureError.configurationError.code,
-                    internalCode: InfrastructureError.configurationError.internalCode, status: 500,
-                    message: "The database schema version \(current) is newer than this library's (\(migrations.count))")
+                throw InfrastructureError.configurationError.error(
+                    "The database schema version \(current) is newer than this library's (\(migrations.count))")
             }
             for version in current..<migrations.count {
                 try connection.execute(migrations[version])

@@ -28,7 +28,7 @@ public final class SQLiteEventStore: EventStore {
     public func loadStream<A: Aggregate>(_ type: A.Type, id: String, useSnapshot: Bool) async throws
         -> StreamSlice<A.Event>
     {
-        let rows = try await database.read { connection -> (StoredSnapshot?, [RawEvent], Int) in
+        let rows = try await database.read { connection -> (StoredSnapshot?, [StoredEventRow], Int) in
             var snapshot: StoredSnapshot?
             if useSnapshot {
                 snapshot = try connection.statement(
@@ -39,7 +39,7 @@ public final class SQLiteEventStore: EventStore {
             let version = try Self.version(connection, A.aggregateType, id)
             return (snapshot, events, version)
         }
-        return StreamSlice(snapshot: rows.0, events: try RawEvent.decode(rows.1, as: A.Event.self), version: rows.2)
+        return StreamSlice(snapshot: rows.0, events: try StoredEventRow.decode(rows.1, as: A.Event.self), version: rows.2)
     }
 
     public func loadEvents<A: Aggregate>(_ type: A.Type, id: String, afterVersion: Int, limit: Int?) async throws
@@ -48,7 +48,7 @@ public final class SQLiteEventStore: EventStore {
         let rows = try await database.read(singleStatement: true) { connection in
             try Self.events(connection, A.aggregateType, id, after: afterVersion, limit: limit ?? -1)
         }
-        return try RawEvent.decode(rows, as: A.Event.self)
+        return try StoredEventRow.decode(rows, as: A.Event.self)
     }
 
     public func streamVersion(aggregateType: String, id: String) async throws -> Int {
@@ -71,7 +71,7 @@ public final class SQLiteEventStore: EventStore {
                     }
                     let current = try Self.version(connection, type, commit.aggregateId)
                     guard current == commit.expectedVersion else {
-                        throw Self.conflict(type, commit, current: current)
+                        throw commit.conflict(currentVersion: current)
                     }
                     let insert = try connection.statement(
                         "INSERT INTO events (event_id, aggregate_type, aggregate_id, version, event_type, payload, metadata, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -103,20 +103,13 @@ public final class SQLiteEventStore: EventStore {
             } catch let failure as SQLiteFailure where failure.isUniqueViolation {
                 // Another process committed the same version first (the check above saw an older state).
                 let current = (try? Self.version(connection, type, commit.aggregateId)) ?? commit.expectedVersion + 1
-                throw Self.conflict(type, commit, current: current)
+                throw commit.conflict(currentVersion: current)
             }
         }
         switch inserted {
         case .duplicate(let record): return .duplicate(record)
         case .inserted(let positions):
-            return .committed(
-                zip(commit.events, positions).enumerated().map { offset, pair in
-                    EventEnvelope(
-                        eventId: pair.0.eventId, aggregateType: type, aggregateId: commit.aggregateId,
-                        version: commit.expectedVersion + offset + 1, globalPosition: pair.1,
-                        eventType: pair.0.payload.eventType, payload: pair.0.payload, metadata: commit.metadata,
-                        occurredAt: commit.occurredAt)
-                })
+            return .committed(commit.envelopes(positions: positions))
         }
     }
 
@@ -128,9 +121,9 @@ public final class SQLiteEventStore: EventStore {
         let rows = try await database.read(singleStatement: true) { connection in
             try connection.statement(
                 "SELECT \(Self.eventColumns) FROM events WHERE position > ? ORDER BY position LIMIT ?"
-            ).rows([.integer(position), .integer(Int64(max(limit, 0)))], RawEvent.init)
+            ).rows([.integer(position), .integer(Int64(max(limit, 0)))], StoredEventRow.init)
         }
-        return try RawEvent.decode(rows, as: JSONValue.self)
+        return try StoredEventRow.decode(rows, as: JSONValue.self)
     }
 
     // MARK: - Queries shared by reads and writes
@@ -143,11 +136,11 @@ public final class SQLiteEventStore: EventStore {
     }
 
     private static func events(_ connection: SQLiteConnection, _ type: String, _ id: String, after: Int, limit: Int)
-        throws -> [RawEvent]
+        throws -> [StoredEventRow]
     {
         try connection.statement(
             "SELECT \(eventColumns) FROM events WHERE aggregate_type = ? AND aggregate_id = ? AND version > ? ORDER BY version LIMIT ?"
-        ).rows([.text(type), .text(id), .integer(Int64(after)), .integer(Int64(limit))], RawEvent.init)
+        ).rows([.text(type), .text(id), .integer(Int64(after)), .integer(Int64(limit))], StoredEventRow.init)
     }
 
     private static func idempotency(_ connection: SQLiteConnection, _ type: String, _ key: String) throws
@@ -162,11 +155,6 @@ public final class SQLiteEventStore: EventStore {
         }.first
     }
 
-    private static func conflict<A: Aggregate>(_ type: String, _ commit: PendingCommit<A>, current: Int) -> CqrsError {
-        commit.expectedVersion == 0
-            ? CqrsError.aggregateAlreadyExists(type, id: commit.aggregateId)
-            : CqrsError.concurrency(id: commit.aggregateId, expectedVersion: commit.expectedVersion, currentVersion: current)
-    }
 }
 
 private enum WriteOutcome: Sendable {
@@ -174,79 +162,17 @@ private enum WriteOutcome: Sendable {
     case duplicate(IdempotencyRecord)
 }
 
-/// An event row as read, decoded off the SQLite queue.
-private struct RawEvent: Sendable {
-    var position: Int64
-    var eventId: String
-    var aggregateType: String
-    var aggregateId: String
-    var version: Int
-    var eventType: String
-    var payload: Data
-    var metadata: Data
-    var occurredAt: Int64
-
-    init(_ row: SQLiteStatement) {
-        position = row.int(0)
-        eventId = row.text(1)
-        aggregateType = row.text(2)
-        aggregateId = row.text(3)
-        version = Int(row.int(4))
-        eventType = row.text(5)
-        payload = row.data(6)
-        metadata = row.data(7)
-        occurredAt = row.int(8)
-    }
-
-    /// Decodes rows in one pass: payloads as one JSON array (one decoder call instead of one per
-    /// event), metadata once per distinct text (the events of a commit share it).
-    static func decode<E: Decodable & Sendable>(_ rows: [RawEvent], as type: E.Type) throws -> [EventEnvelope<E>] {
-        guard !rows.isEmpty else { return [] }
-        let decoder = CQRSJSON.makeDecoder()
-        var array = Data([UInt8(ascii: "[")])
-        array.reserveCapacity(rows.reduce(2) { $0 + $1.payload.count + 1 })
-        for (index, row) in rows.enumerated() {
-            if index > 0 { array.append(UInt8(ascii: ",")) }
-            array.append(row.payload)
+extension StoredEventRow {
+    /// The row of an `eventColumns` query, read on the SQLite queue.
+    fileprivate init(_ row: SQLiteStatement) throws {
+        let id = row.text(1)
+        guard let eventId = parseUUID(id) else {
+            throw CqrsError.serialization("Event at position \(row.int(0)) has an invalid id '\(id)'")
         }
-        let payloads: [E]
-        if E.self == JSONValue.self {
-            // The global log's raw form: our strict parser keeps numbers exactly.
-            payloads = try rows.map { row in
-                do { return try JSONValue.parse(row.payload) as! E } catch {
-                    throw CqrsError.serialization("Event at position \(row.position) is not valid JSON: \(error)")
-                }
-            }
-        } else if let batch = try? decoder.decode([E].self, from: array) {
-            payloads = batch
-        } else {
-            // Find the culprit for a precise error.
-            payloads = try rows.map { row in
-                do {
-                    return try decoder.decode(E.self, from: row.payload)
-                } catch {
-                    throw CqrsError.serialization(
-                        "Event \(row.aggregateType) '\(row.aggregateId)' version \(row.version) (\(row.eventType)) does not decode as \(E.self): \(error)")
-                }
-            }
-        }
-        var metadataCache: [Data: [String: String]] = [:]
-        return try zip(rows, payloads).map { row, payload in
-            guard let uuid = parseUUID(row.eventId) else {
-                throw CqrsError.serialization("Event at position \(row.position) has an invalid id '\(row.eventId)'")
-            }
-            let metadata: [String: String]
-            if let cached = metadataCache[row.metadata] {
-                metadata = cached
-            } else {
-                metadata = try decoder.decode([String: String].self, from: row.metadata)
-                metadataCache[row.metadata] = metadata
-            }
-            return EventEnvelope(
-                eventId: uuid, aggregateType: row.aggregateType, aggregateId: row.aggregateId, version: row.version,
-                globalPosition: row.position, eventType: row.eventType, payload: payload, metadata: metadata,
-                occurredAt: Date(millisecondsSince1970: row.occurredAt))
-        }
+        self.init(
+            position: row.int(0), eventId: eventId, aggregateType: row.text(2), aggregateId: row.text(3),
+            version: Int(row.int(4)), eventType: row.text(5), payload: row.data(6), metadata: row.data(7),
+            occurredAt: row.int(8))
     }
 }
 

@@ -61,8 +61,9 @@ public final class SQLiteReadStorage<Model: ReadModel>: ReadStorage {
         let countValues = whereClause.values
         let (total, rows) = try await database.read { connection in
             // One read transaction: the count and the page see the same data.
-            let total = try connection.statement(countSQL).rows(countValues) { Int($0.int(0)) }.first ?? 0
-            let rows = try connection.statement(pageSQL).rows(pageValues) { $0.data(0) }
+            // The SQL depends on the query's filters and sort: not worth caching per connection.
+            let total = try connection.withTransientStatement(countSQL) { try $0.rows(countValues) { Int($0.int(0)) } }.first ?? 0
+            let rows = try connection.withTransientStatement(pageSQL) { try $0.rows(pageValues) { $0.data(0) } }
             return (total, rows)
         }
         return Page(items: try rows.map { try Self.decode($0) }, total: total, offset: query.offset, limit: query.limit)

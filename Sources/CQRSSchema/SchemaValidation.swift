@@ -1,3 +1,5 @@
+import Foundation
+
 /// One way in which a JSON value fails a schema.
 public struct SchemaViolation: Sendable, Hashable, Codable, CustomStringConvertible {
     /// RFC 6901 JSON Pointer to the offending part of the instance; `""` is the root.
@@ -119,7 +121,7 @@ private struct Validator {
         guard fragment.hasPrefix("/") else { return nil }
         var current = root
         for token in fragment.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-            let name = String(token).removingPercentEncodingForPointer
+            let name = (token.removingPercentEncoding ?? String(token))
                 .replacing("~1", with: "/").replacing("~0", with: "~")
             switch current {
             case .object(let members):
@@ -441,24 +443,5 @@ func compareNumbers(_ lhs: JSONValue, _ rhs: JSONValue) -> NumberOrder {
     case (.int(let a), .double(let b)): return mixed(a, b)
     case (.double(let a), .int(let b)): return flip(mixed(b, a))
     default: return .orderedSame
-    }
-}
-
-extension String {
-    /// Decodes `%XX` escapes, which JSON Pointers in URI fragments may contain.
-    fileprivate var removingPercentEncodingForPointer: String {
-        guard contains("%") else { return self }
-        var bytes: [UInt8] = []
-        var iterator = utf8.makeIterator()
-        while let byte = iterator.next() {
-            if byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(),
-                let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
-            {
-                bytes.append(value)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -83,7 +83,7 @@ struct BankTests {
         }
         #expect(error?.code == "INFRASTRUCTURE_AGGREGATE_ALREADY_EXISTS" && error?.status == 409)
         _ = try await engine.update(id: "user_42_right_7", .revoke)
-        let again = try? await engine.update(id: "user_42_right_7", .revoke)
-        #expect(again == nil)
+        let again = await #expect(throws: CqrsError.self) { try await engine.update(id: "user_42_right_7", .revoke) }
+        #expect(again?.code == "USER_RIGHT_ALREADY_REVOKED" && again?.status == 409)
     }
 }

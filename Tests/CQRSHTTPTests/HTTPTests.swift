@@ -32,7 +32,11 @@ struct LiveServer {
             continuation.yield(channel.localAddress?.port ?? 0)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try? await app.run() }
+            group.addTask {
+                // A server that fails to start ends the port stream, so the test fails instead of waiting.
+                defer { continuation.finish() }
+                try await app.run()
+            }
             var iterator = ports.makeAsyncIterator()
             let port = try #require(await iterator.next())
             try await body(LiveServer(port: port, transport: transport, provider: provider))

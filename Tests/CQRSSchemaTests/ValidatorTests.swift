@@ -16,6 +16,13 @@ struct ValidatorTests {
         #expect(found[1].message == "expected integer, got string")
     }
 
+    /// `$ref` pointers unescape `%XX` (URI fragment) and `~1`/`~0` (JSON Pointer).
+    @Test func refsUnescapeTheirPointers() throws {
+        let schema = ##"{"$defs":{"a%b":{"type":"integer"},"c/d":{"type":"string"}},"properties":{"x":{"$ref":"#/$defs/a%25b"},"y":{"$ref":"#/$defs/c~1d"}}}"##
+        #expect(try violations(schema, #"{"x":1,"y":"s"}"#).isEmpty)
+        #expect(try violations(schema, #"{"x":"no","y":2}"#).map(\.pointer) == ["/x", "/y"])
+    }
+
     @Test func reportsTheSelectedBranchOrNamesTheClosest() throws {
         // The object names its case: the violation is reported inside that case, where it is.
         let found = Command.jsonSchema.validate(try JSONValue.parse(#"{"deposit":{"amount":"ten"}}"#))

@@ -77,28 +77,12 @@ public enum PostgresTestEnvironment {
 
     /// Runs an ordinary test body while the server is guaranteed to stay up.
     public static func withServer<T>(_ body: () async throws -> T) async throws -> T {
-        await lock.acquire(exclusive: false)
-        do {
-            let result = try await body()
-            lock.release(exclusive: false)
-            return result
-        } catch {
-            lock.release(exclusive: false)
-            throw error
-        }
+        try await lock.holding(exclusive: false, body)
     }
 
     /// Runs an outage test body alone (no ordinary test runs meanwhile).
     public static func exclusively<T>(_ body: () async throws -> T) async throws -> T {
-        await lock.acquire(exclusive: true)
-        do {
-            let result = try await body()
-            lock.release(exclusive: true)
-            return result
-        } catch {
-            lock.release(exclusive: true)
-            throw error
-        }
+        try await lock.holding(exclusive: true, body)
     }
 }
 
@@ -140,6 +124,19 @@ final class ReadersWriterLock: Sendable {
     func release(exclusive: Bool) {
         state.withLock { state in
             if exclusive { state.writer = false } else { state.readers -= 1 }
+        }
+    }
+
+    /// Runs `body` holding the lock, releasing it however `body` ends.
+    func holding<T>(exclusive: Bool, _ body: () async throws -> T) async throws -> T {
+        await acquire(exclusive: exclusive)
+        do {
+            let result = try await body()
+            release(exclusive: exclusive)
+            return result
+        } catch {
+            release(exclusive: exclusive)
+            throw error
         }
     }
 }

@@ -4,6 +4,7 @@ import json
 import pytest
 from jsonschema import Draft202012Validator
 from mcp import Client
+from mcp.shared.exceptions import MCPError
 
 pytestmark = pytest.mark.anyio
 
@@ -111,9 +112,9 @@ async def test_bad_input_is_a_tool_error_not_a_crash(target, mode):
         assert bad.is_error
         violations = bad.structured_content["details"]["violations"]
         assert {v["pointer"] for v in violations} == {"", "/amount", "/colour"}
-        with pytest.raises(Exception) as raised:
+        with pytest.raises(MCPError) as raised:
             await client.call_tool("account_teleport", {})
-        assert getattr(getattr(raised.value, "error", None), "code", -32602) == -32602
+        assert raised.value.code == -32602
         # The server is still serving.
         assert not (await client.call_tool("account_open", {"owner": "Still here"})).is_error
 

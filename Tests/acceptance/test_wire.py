@@ -118,8 +118,7 @@ def test_http_status_codes(bank_binary):
 
 def test_http_sse_when_only_event_stream_is_accepted(http_base):
     response = post(http_base, INIT, {"Accept": "text/event-stream"})
-    assert response.status_code in (200, 406)
-    if response.status_code == 200:
-        assert response.headers["Content-Type"].startswith("text/event-stream")
-        data = [line[5:].strip() for line in response.text.splitlines() if line.startswith("data:") and line[5:].strip()]
-        assert json.loads(data[-1])["result"]["protocolVersion"] == "2025-11-25"
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/event-stream")
+    data = [line[5:].strip() for line in response.text.splitlines() if line.startswith("data:") and line[5:].strip()]
+    assert json.loads(data[-1])["result"]["protocolVersion"] == "2025-11-25"

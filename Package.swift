@@ -51,7 +51,7 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
         ),
-        .target(name: "CQRSSQLite", dependencies: ["CQRS", "CSQLite"]),
+        .target(name: "CQRSSQLite", dependencies: ["CQRS", "CSQLite", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "CQRSPostgres",
             dependencies: [

@@ -57,8 +57,8 @@ extension CommandHandler {
 /// Chooses the id of the aggregate a create command makes.
 ///
 /// The default is a UUID v4 from the context's id source. A deterministic generator turns an
-/// association into an aggregate: `GrantRight(user_42, right_7)` gets id `user_42_right_7`, and a
-/// second grant of the same pair is a 409 rather than a silent overwrite.
+/// association into an aggregate: `GrantRight(user_42, right_7)` gets id `user_42:right_7` (see
+/// ``compositeId(_:)``), and a second grant of the same pair is a 409 rather than a silent overwrite.
 public struct AggregateIdGenerator<A: CommandHandler>: Sendable {
     private let make: @Sendable (A.CreateCommand, CommandContext) throws -> String
 
@@ -70,6 +70,23 @@ public struct AggregateIdGenerator<A: CommandHandler>: Sendable {
     /// A random UUID v4 (lower case) from the context's id source.
     public static var uuid: AggregateIdGenerator<A> {
         AggregateIdGenerator { _, context in context.ids.next().uuidString.lowercased() }
+    }
+
+    /// An id built from parts, one-to-one: the parts joined with `:`, where a `%` or `:` inside a part
+    /// is written `%25` or `%3A`. So (`a_b`, `c`) and (`a`, `b_c`) or (`a:b`, `c`) and (`a`, `b:c`)
+    /// never share an id, as a plain join would make them.
+    public static func compositeId(_ parts: [String]) -> String {
+        parts.map { part in
+            var escaped = ""
+            for character in part.unicodeScalars {
+                switch character {
+                case "%": escaped += "%25"
+                case ":": escaped += "%3A"
+                default: escaped.unicodeScalars.append(character)
+                }
+            }
+            return escaped
+        }.joined(separator: ":")
     }
 
     /// The id for a command.

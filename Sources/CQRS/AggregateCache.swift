@@ -13,7 +13,7 @@ final class AggregateCache<A: Aggregate>: Sendable {
     }
 
     private let capacity: Int
-    private let entries: Mutex<[String: Entry]>
+    private let entries: Mutex<[ByteString: Entry]>  // by UTF-8 bytes, as the stores key ids
 
     init(capacity: Int) {
         self.capacity = capacity
@@ -21,17 +21,18 @@ final class AggregateCache<A: Aggregate>: Sendable {
     }
 
     func get(_ id: String) -> (state: A, version: Int)? {
-        entries.withLock { $0[id].map { ($0.state, $0.version) } }
+        entries.withLock { $0[ByteString(id)].map { ($0.state, $0.version) } }
     }
 
     /// Forgets an aggregate (after a conflict: the store knows better).
     func remove(_ id: String) {
-        _ = entries.withLock { $0.removeValue(forKey: id) }
+        _ = entries.withLock { $0.removeValue(forKey: ByteString(id)) }
     }
 
     /// Stores a state unless a newer one is already cached.
     func put(_ id: String, state: A, version: Int) {
         guard capacity > 0 else { return }
+        let id = ByteString(id)
         entries.withLock { entries in
             if let existing = entries[id], existing.version >= version { return }
             if entries[id] == nil, entries.count >= capacity {

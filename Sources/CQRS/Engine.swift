@@ -119,6 +119,7 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
     private let errorHandler: @Sendable (CqrsError, CommandContext) -> Void
     private let logger: Logger
     private let cache: AggregateCache<A>
+    private let locks = AggregateLocks()
 
     /// Creates an engine.
     /// - Parameters:
@@ -159,10 +160,11 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
         idempotencyKey: String? = nil
     ) async throws -> CommandResult<A.Event> {
         try await run(context: context) {
+            if let idempotencyKey { try Identifier.check(idempotencyKey, as: "idempotencyKey") }
             let claim = try idempotencyKey.map { IdempotencyClaim(key: $0, fingerprint: try fingerprint("create", command)) }
             if let claim, let replay = try await replay(claim) { return replay }
             let id = try idGenerator.nextId(for: command, context: context)
-            guard !id.isEmpty else { throw CqrsError.validation("The generated aggregate id is empty") }
+            try Identifier.check(id, as: "The generated aggregate id")
             let initial = A(id: id)
             let events = try await initial.handleCreate(command, services: services, context: context)
             // The commit refuses an existing id (409); without events there is no commit to refuse it.
@@ -176,40 +178,82 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
 
     /// Runs an update command on an existing aggregate.
     ///
-    /// - Parameter expectedVersion: when given, the command fails with 409 unless the aggregate is at this version.
-    /// - Throws: `CqrsError`: the handler's domain errors, 404 when the aggregate does not exist, 409
-    ///   `CONCURRENCY_ERROR` on a version conflict, 422 `IDEMPOTENCY_KEY_REUSED`.
+    /// Commands on one aggregate run one at a time within this engine (and its copies), in arrival
+    /// order; a handler must not run another command on its own aggregate through the same engine.
+    ///
+    /// - Parameter expectedVersion: when given, the command fails with 409 unless the aggregate is at
+    ///   this version. Without it the command is decided on the current state: a conflict with another
+    ///   process's commit makes the engine load and decide again (up to ``maximumAttempts`` times).
+    /// - Throws: `CqrsError`: the handler's domain errors, 400 for an invalid id or key (see
+    ///   ``Identifier``), 404 when the aggregate does not exist, 409 `CONCURRENCY_ERROR` on a version
+    ///   conflict that remains, 422 `IDEMPOTENCY_KEY_REUSED`.
     public func update(
         id: String, _ command: A.UpdateCommand, context: CommandContext = CommandContext(),
         metadata: [String: String] = [:], expectedVersion: Int? = nil, idempotencyKey: String? = nil
     ) async throws -> CommandResult<A.Event> {
         try await run(context: context) {
+            try Identifier.check(id, as: "id")
+            if let idempotencyKey { try Identifier.check(idempotencyKey, as: "idempotencyKey") }
             let claim = try idempotencyKey.map {
                 IdempotencyClaim(key: $0, fingerprint: try fingerprint("update:\(id)", command))
             }
-            if let claim, let replay = try await replay(claim) { return replay }
-            if let cached = cache.get(id), expectedVersion == nil || expectedVersion == cached.version,
-                let result = try await decideOnCachedState(
-                    cached, id: id, command, claim: claim, context: context, metadata: metadata)
-            {
-                return result
+            return try await locks.withLock(id) {
+                // Without an expected version the caller asks for a decision on the current state:
+                // a conflict with another process means "decide again", a few times, with jitter.
+                var attempt = 1
+                while true {
+                    do {
+                        return try await decideAndCommit(
+                            id: id, command, claim: claim, expectedVersion: expectedVersion, context: context,
+                            metadata: metadata)
+                    } catch let error as CqrsError where error.code == InfrastructureError.concurrencyError.code {
+                        cache.remove(id)
+                        guard expectedVersion == nil else { throw error }
+                        guard attempt < Self.maximumAttempts else {
+                            throw CqrsError.overtaken(
+                                A.aggregateType, id: id, attempts: attempt,
+                                currentVersion: error.details?["currentVersion"]?.intValue)
+                        }
+                        // Full jitter, growing to 25 ms: another process's stream of commits on the
+                        // same aggregate ends or leaves a gap well within the attempts.
+                        try await Task.sleep(for: .microseconds(Int.random(in: 50...min(500 << min(attempt, 6), 25_000))))
+                        attempt += 1
+                    }
+                }
             }
-            guard let loaded = try await load(id: id) else {
-                throw CqrsError.aggregateNotFound(A.aggregateType, id: id)
-            }
-            if let expectedVersion, expectedVersion != loaded.version {
-                throw CqrsError.concurrency(id: id, expectedVersion: expectedVersion, currentVersion: loaded.version)
-            }
-            let events = try await loaded.state.handleUpdate(command, services: services, context: context)
-            return try await commit(
-                events, on: loaded.state, version: loaded.version, id: id, claim: claim, context: context,
-                metadata: metadata)
         }
+    }
+
+    /// How many times an update without an expected version is decided before its conflict is reported.
+    public static var maximumAttempts: Int { 50 }
+
+    private func decideAndCommit(
+        id: String, _ command: A.UpdateCommand, claim: IdempotencyClaim?, expectedVersion: Int?,
+        context: CommandContext, metadata: [String: String]
+    ) async throws -> CommandResult<A.Event> {
+        if let claim, let replay = try await replay(claim) { return replay }
+        if let cached = cache.get(id), expectedVersion == nil || expectedVersion == cached.version,
+            let result = try await decideOnCachedState(
+                cached, id: id, command, claim: claim, context: context, metadata: metadata)
+        {
+            return result
+        }
+        guard let loaded = try await load(id: id) else {
+            throw CqrsError.aggregateNotFound(A.aggregateType, id: id)
+        }
+        if let expectedVersion, expectedVersion != loaded.version {
+            throw CqrsError.concurrency(id: id, expectedVersion: expectedVersion, currentVersion: loaded.version)
+        }
+        let events = try await loaded.state.handleUpdate(command, services: services, context: context)
+        return try await commit(
+            events, on: loaded.state, version: loaded.version, id: id, claim: claim, context: context,
+            metadata: metadata)
     }
 
     /// Loads an aggregate: the latest snapshot plus the events after it. A snapshot that no longer
     /// decodes is logged and ignored (full replay). Returns nil when the aggregate does not exist.
     public func load(id: String) async throws -> LoadedAggregate<A>? {
+        try Identifier.check(id, as: "id")
         if let cached = cache.get(id) {
             let newer = try await store.loadEvents(A.self, id: id, afterVersion: cached.version, limit: nil)
             guard let last = newer.last else { return LoadedAggregate(state: cached.state, version: cached.version) }
@@ -245,6 +289,7 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
     /// One page of an aggregate's events.
     /// - Throws: 404 when the aggregate does not exist; 400 on a bad offset or limit.
     public func auditLog(id: String, offset: Int = 0, limit: Int = 20) async throws -> AuditPage<A.Event> {
+        try Identifier.check(id, as: "id")
         guard offset >= 0 else { throw CqrsError.validation("offset must be 0 or more", details: ["offset": .int(offset)]) }
         guard (1...1000).contains(limit) else {
             throw CqrsError.validation("limit must be between 1 and 1000", details: ["limit": .int(limit)])

@@ -200,6 +200,15 @@ extension CqrsError {
                 "id": .string(id), "expectedVersion": .int(expectedVersion), "currentVersion": .int(currentVersion),
             ])
     }
+    /// 409 `INFRASTRUCTURE_CONCURRENCY_ERROR` for a command without an expected version whose every
+    /// attempt was overtaken by another writer's commit.
+    public static func overtaken(_ type: String, id: String, attempts: Int, currentVersion: Int?) -> CqrsError {
+        var details: [String: JSONValue] = ["id": .string(id), "attempts": .int(attempts)]
+        if let currentVersion { details["currentVersion"] = .int(currentVersion) }
+        return InfrastructureError.concurrencyError.error(
+            "\(type) '\(id)' kept changing: each of \(attempts) attempts was overtaken by another writer's commit, and nothing was written. Retry the command.",
+            details: .object(details))
+    }
     /// 400 `INFRASTRUCTURE_VALIDATION_FAILED`.
     public static func validation(_ message: String, details: JSONValue? = nil) -> CqrsError {
         InfrastructureError.validationFailed.error(message, details: details)

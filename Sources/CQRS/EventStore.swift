@@ -157,6 +157,43 @@ public struct PendingCommit<A: Aggregate>: Sendable {
         }
     }
 
+    /// The payloads, metadata and snapshot as the JSON text a store keeps.
+    /// - Throws: 400 when a string of them holds U+0000 (see ``checkStorable()``).
+    public func encoded() throws -> (payloads: [String], metadata: String, snapshot: String?) {
+        let encoder = CQRSJSON.makeEncoder()
+        let payloads = try events.map { String(decoding: try encoder.encode($0.payload), as: UTF8.self) }
+        let metadata = String(decoding: try encoder.encode(self.metadata), as: UTF8.self)
+        let snapshot = try self.snapshot.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        if payloads.contains(where: Self.escapesNUL) || Self.escapesNUL(metadata) || snapshot.map(Self.escapesNUL) == true {
+            throw Self.nulRefused
+        }
+        return (payloads, metadata, snapshot)
+    }
+
+    /// Refuses a commit whose event payloads or metadata hold U+0000 in a string: PostgreSQL cannot
+    /// store it in `jsonb`, so no store accepts it (stores that keep typed events call this; the
+    /// others get the same check from ``encoded()``).
+    /// - Throws: 400 `VALIDATION_FAILED`.
+    public func checkStorable() throws {
+        if metadata.contains(where: { $0.key.containsNUL || $0.value.containsNUL }) { throw Self.nulRefused }
+        for event in events where try CQRSJSON.value(of: event.payload).containsNUL { throw Self.nulRefused }
+    }
+
+    private static var nulRefused: CqrsError {
+        CqrsError.validation("Text must not contain the NUL character (U+0000)")
+    }
+
+    /// Whether JSON text holds the escape `\u0000` (a backslash always starts an escape in JSON text).
+    private static func escapesNUL(_ json: String) -> Bool {
+        var bytes = json.utf8.makeIterator()
+        while let byte = bytes.next() {
+            guard byte == UInt8(ascii: "\\") else { continue }
+            guard bytes.next() == UInt8(ascii: "u") else { continue }
+            if bytes.next() == 0x30, bytes.next() == 0x30, bytes.next() == 0x30, bytes.next() == 0x30 { return true }
+        }
+        return false
+    }
+
     /// The 409 a store throws when the stream is at `currentVersion` instead of ``expectedVersion``:
     /// `AGGREGATE_ALREADY_EXISTS` for a create, `CONCURRENCY_ERROR` otherwise.
     public func conflict(currentVersion: Int) -> CqrsError {

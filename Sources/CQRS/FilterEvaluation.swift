@@ -25,11 +25,10 @@ enum JSONQuery {
         }
     }
 
+    /// Numbers by exact value, strings by UTF-8 bytes, anything else structurally.
     static func equal(_ a: JSONValue, _ b: JSONValue) -> Bool {
-        if let x = a.doubleValue, let y = b.doubleValue {
-            if case .int(let i) = a, case .int(let j) = b { return i == j }
-            return x == y
-        }
+        if let order = JSONValue.numberOrder(a, b) { return order == 0 }
+        if case .string(let x) = a, case .string(let y) = b { return x.utf8.elementsEqual(y.utf8) }
         return a == b
     }
 
@@ -39,7 +38,7 @@ enum JSONQuery {
         case .ne: return !equal(actual, value)
         case .contains, .startsWith:
             guard case .string(let text) = actual, case .string(let needle) = value else { return false }
-            return op == .contains ? text.contains(needle) : text.utf8.starts(with: needle.utf8)
+            return op == .contains ? containsBytes(text, needle) : text.utf8.starts(with: needle.utf8)
         case .lt, .lte, .gt, .gte:
             guard let order = sameKindOrder(actual, value) else { return false }
             switch op {
@@ -56,15 +55,23 @@ enum JSONQuery {
         switch (a, b) {
         case (.bool(let x), .bool(let y)): return x == y ? 0 : (!x ? -1 : 1)
         case (.string(let x), .string(let y)): return bytesOrder(x, y)
-        default:
-            if case .int(let i) = a, case .int(let j) = b { return i == j ? 0 : (i < j ? -1 : 1) }
-            guard let x = a.doubleValue, let y = b.doubleValue else { return nil }
-            return x == y ? 0 : (x < y ? -1 : 1)
+        default: return JSONValue.numberOrder(a, b)
         }
     }
 
+    /// Substring search on UTF-8 bytes (the empty needle is in every string, as in SQL).
+    private static func containsBytes(_ text: String, _ needle: String) -> Bool {
+        let haystack = Array(text.utf8), pattern = Array(needle.utf8)
+        guard pattern.count <= haystack.count else { return false }
+        if pattern.isEmpty { return true }
+        for start in 0...(haystack.count - pattern.count) where haystack[start] == pattern[0] {
+            if haystack[start..<(start + pattern.count)].elementsEqual(pattern) { return true }
+        }
+        return false
+    }
+
     private static func bytesOrder(_ x: String, _ y: String) -> Int {
-        if x == y { return 0 }
+        if x.utf8.elementsEqual(y.utf8) { return 0 }
         return x.utf8.lexicographicallyPrecedes(y.utf8) ? -1 : 1
     }
 

@@ -9,14 +9,23 @@ import Synchronization
 /// All state sits behind one lock, so commits are serialised and global positions are assigned and
 /// published in commit order: a reader never finds a committed event below a position it has seen.
 public final class InMemoryEventStore: EventStore {
+    // Keys compare by UTF-8 bytes, as the SQL stores compare text.
     private struct StreamKey: Hashable {
         var aggregateType: String
-        var id: String
+        var id: ByteString
+        init(aggregateType: String, id: String) {
+            self.aggregateType = aggregateType
+            self.id = ByteString(id)
+        }
     }
 
     private struct IdempotencyKey: Hashable {
         var aggregateType: String
-        var key: String
+        var key: ByteString
+        init(aggregateType: String, key: String) {
+            self.aggregateType = aggregateType
+            self.key = ByteString(key)
+        }
     }
 
     private struct State {
@@ -64,6 +73,7 @@ public final class InMemoryEventStore: EventStore {
 
     public func commit<A: Aggregate>(_ commit: PendingCommit<A>) async throws -> CommitOutcome<A.Event> {
         let key = StreamKey(aggregateType: A.aggregateType, id: commit.aggregateId)
+        try commit.checkStorable()
         let snapshotData = try commit.snapshot.map { try CQRSJSON.encode($0) }
         return try state.withLock { state in
             if let claim = commit.idempotency,

@@ -64,6 +64,16 @@ public indirect enum Filter: Sendable, Hashable {
         }
     }
 
+    /// Every value the filter compares with.
+    var values: [JSONValue] {
+        switch self {
+        case .compare(_, _, let value): [value]
+        case .isIn(_, let values): values
+        case .and(let filters), .or(let filters): filters.flatMap(\.values)
+        case .not(let filter): filter.values
+        }
+    }
+
     /// Every field the filter names.
     public var fields: [String] {
         switch self {
@@ -131,6 +141,9 @@ public struct ReadQuery: Sendable, Hashable {
         if let filter, filter.hasCompositeValue {
             throw CqrsError.validation("Filters compare scalar values only (no arrays or objects)")
         }
+        if let filter, filter.values.contains(where: { $0.stringValue?.containsNUL == true }) {
+            throw CqrsError.validation("Filter values must not contain the NUL character (U+0000)")
+        }
         for key in sort where !M.sortableFields.contains(key.field) && key.field != "id" {
             throw CqrsError.validation(
                 "Cannot sort \(M.modelType) on '\(key.field)'; sortable fields: \(M.sortableFields.union(["id"]).sorted().joined(separator: ", "))",
@@ -191,7 +204,8 @@ public protocol ReadStorage<Model>: Sendable {
 }
 
 extension ReadModel {
-    /// Checks that a parent id is given for a child model (and only then).
+    /// Checks that a parent id is given for a child model (and only then), and that it follows the
+    /// ``Identifier`` rule.
     public static func checkParent(_ parentId: String?) throws {
         if isChild, parentId == nil {
             throw CqrsError.validation("\(modelType) is a child view: a parent id is required")
@@ -199,5 +213,13 @@ extension ReadModel {
         if !isChild, parentId != nil {
             throw CqrsError.validation("\(modelType) has no parent: no parent id is allowed")
         }
+        if let parentId { try Identifier.check(parentId, as: "parentId") }
+    }
+
+    /// Checks a document key before a storage sees it: ``checkParent(_:)`` and the ``Identifier``
+    /// rule for the id.
+    public static func checkKey(id: String, parentId: String?) throws {
+        try checkParent(parentId)
+        try Identifier.check(id, as: "id")
     }
 }

@@ -88,7 +88,7 @@ public struct ToolCatalog: MCPToolProvider {
     {
         let type = A.aggregateType
         let noun = Naming.title(type).lowercased()
-        let idProperty: JSONValue = ["type": "string", "minLength": 1, "description": .string("The \(noun)'s id.")]
+        let idProperty = Self.idSchema("The \(noun)'s id.")
         let commandOutput = Self.objectSchema(
             [
                 ("id", ["type": "string", "description": .string("The \(noun)'s id.")]),
@@ -97,7 +97,7 @@ public struct ToolCatalog: MCPToolProvider {
                 ("replayed", ["type": "boolean", "description": "True when this repeats the stored result of an earlier call with the same idempotency key."]),
             ], required: ["id", "version"], additional: false)
         let idempotencyProperty: JSONValue = [
-            "type": "string", "minLength": 1, "maxLength": 200,
+            "type": "string", "minLength": 1, "maxLength": 200, "pattern": .string(Identifier.pattern),
             "description": "Optional key that makes retries safe: a repeated call with the same key and arguments returns the first result and changes nothing.",
         ]
 
@@ -134,7 +134,7 @@ public struct ToolCatalog: MCPToolProvider {
             properties += command.properties
             properties.append(
                 ("expectedVersion", [
-                    "type": "integer", "minimum": 1,
+                    "type": "integer", "minimum": 1, "maximum": .int(Int.max),
                     "description": .string("Optional: fail with a conflict unless the \(noun) is at this version."),
                 ]))
             properties.append(("idempotencyKey", idempotencyProperty))
@@ -154,7 +154,7 @@ public struct ToolCatalog: MCPToolProvider {
                     call: { arguments, context in
                         var members = arguments.objectValue ?? [:]
                         let id = members.removeValue(forKey: "id")?.stringValue ?? ""
-                        let expected = members.removeValue(forKey: "expectedVersion")?.intValue
+                        let expected = try Self.integer(members.removeValue(forKey: "expectedVersion"), "expectedVersion")
                         let key = members.removeValue(forKey: "idempotencyKey")?.stringValue
                         let decoded = try Self.decodeCommand(A.UpdateCommand.self, command: command, members: members)
                         let result = try await engine.update(
@@ -206,7 +206,7 @@ public struct ToolCatalog: MCPToolProvider {
                 group: type,
                 call: { arguments, _ in
                     let id = arguments["id"]?.stringValue ?? ""
-                    let limit = arguments["limit"]?.intValue ?? ReadQuery.defaultLimit
+                    let limit = try Self.integer(arguments["limit"], "limit") ?? ReadQuery.defaultLimit
                     let offset = try Cursor.offset(arguments["cursor"])
                     let page = try await engine.auditLog(id: id, offset: offset, limit: limit)
                     var result: [String: JSONValue] = [
@@ -251,9 +251,9 @@ public struct ToolCatalog: MCPToolProvider {
         let schema = V.jsonSchema.json
         var keyProperties: [(String, JSONValue)] = []
         if V.isChild {
-            keyProperties.append(("parentId", ["type": "string", "minLength": 1, "description": .string("The id of the \(parent) it belongs to.")]))
+            keyProperties.append(("parentId", Self.idSchema("The id of the \(parent) it belongs to.")))
         }
-        keyProperties.append(("id", ["type": "string", "minLength": 1, "description": .string("The \(noun)'s id.")]))
+        keyProperties.append(("id", Self.idSchema("The \(noun)'s id.")))
         try add(
             Entry(
                 tool: MCPTool(
@@ -355,6 +355,26 @@ public struct ToolCatalog: MCPToolProvider {
         "type": "string", "minLength": 1, "description": "The nextCursor of the previous page.",
     ]
 
+    /// The schema of an id argument: the ``Identifier`` rule.
+    static func idSchema(_ description: String) -> JSONValue {
+        [
+            "type": "string", "minLength": 1, "maxLength": .int(Identifier.maximumLength),
+            "pattern": .string(Identifier.pattern), "description": .string(description),
+        ]
+    }
+
+    /// An optional integer argument; a number that is not an `Int` (2⁶³, 1.5) is a 400, never
+    /// taken for an absent argument.
+    static func integer(_ value: JSONValue?, _ name: String) throws -> Int? {
+        guard let value, value != .null else { return nil }
+        guard let number = value.intValue else {
+            throw CqrsError.validation(
+                "\(name) must be an integer between \(Int.min) and \(Int.max), got \(value.serialized())",
+                details: ["field": .string(name)])
+        }
+        return number
+    }
+
     static func errorResult(_ error: CqrsError) -> MCPToolResult {
         let json = (try? CQRSJSON.value(of: error)) ?? .object([:])
         return MCPToolResult(structuredContent: json, text: error.description, isError: true)
@@ -441,7 +461,7 @@ public struct ToolCatalog: MCPToolProvider {
         let sortable = (M.sortableFields.union(["id"])).sorted()
         var properties: [(String, JSONValue)] = []
         if let parentDescription {
-            properties.append(("parentId", ["type": "string", "minLength": 1, "description": .string(parentDescription)]))
+            properties.append(("parentId", idSchema(parentDescription)))
         }
         properties += [
             ("filter", QueryArguments.filterSchema),
@@ -559,7 +579,7 @@ enum QueryArguments {
         }
         return ReadQuery(
             filter: conditions.isEmpty ? nil : .and(conditions), sort: sort, offset: try Cursor.offset(arguments["cursor"]),
-            limit: arguments["limit"]?.intValue ?? ReadQuery.defaultLimit)
+            limit: try ToolCatalog.integer(arguments["limit"], "limit") ?? ReadQuery.defaultLimit)
     }
 }
 

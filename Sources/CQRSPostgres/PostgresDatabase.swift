@@ -257,7 +257,13 @@ public final class PostgresDatabase: Sendable {
                 race.finish(.failure(CancellationError()))
             }
         } catch {
-            throw Self.map(error)
+            let mapped = Self.map(error)
+            // Clients get the SQLSTATE only; the server's own message belongs in the log.
+            // (23: constraint violations, which the stores turn into conflicts.)
+            if mapped.status == 500, !(error is CqrsError), mapped.details?["sqlState"]?.stringValue?.hasPrefix("23") != true {
+                logger.error("PostgreSQL operation failed: \(String(reflecting: error))")
+            }
+            throw mapped
         }
     }
 
@@ -399,15 +405,20 @@ public final class PostgresDatabase: Sendable {
             switch psql.code {
             case .server:
                 let state = psql.serverInfo?[.sqlState] ?? "XX000"
-                let message = psql.serverInfo?[.message] ?? "unknown server error"
                 // 08: connection exceptions; 57P01-57P05: shutdown, crash, cannot connect now, idle timeouts;
                 // 53300: too many connections; 40001/40P01: serialization failure/deadlock (retryable).
                 if state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300" || state == "40001" || state == "40P01" {
-                    return unavailable("PostgreSQL is unavailable: \(message)", reason: "sqlState", sqlState: state)
+                    return unavailable("PostgreSQL is unavailable (SQLSTATE \(state))", reason: "sqlState", sqlState: state)
                 }
                 var details: [String: JSONValue] = ["sqlState": .string(state)]
                 if let constraint = psql.serverInfo?[.constraintName] { details["constraint"] = .string(constraint) }
-                return CqrsError.database("PostgreSQL error \(state): \(message)", details: .object(details))
+                // 22: a value the server cannot store (NUL in text, a bad escape); 54: a value too large
+                // for an index row. The request is at fault, not the server.
+                if state.hasPrefix("22") || state.hasPrefix("54") {
+                    return CqrsError.validation(
+                        "PostgreSQL cannot store a value of this request (SQLSTATE \(state))", details: .object(details))
+                }
+                return CqrsError.database("PostgreSQL error \(state)", details: .object(details))
             case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed,
                 .queryCancelled, .sslUnsupported, .failedToAddSSLHandler:
                 return unavailable("PostgreSQL connection failed (\(psql.code))", reason: "\(psql.code)")
@@ -416,7 +427,7 @@ public final class PostgresDatabase: Sendable {
             }
         }
         if error is PostgresDecodingError {
-            return CqrsError.database("A PostgreSQL value did not decode: \(String(reflecting: error))")
+            return CqrsError.database("A PostgreSQL value did not decode")
         }
         if error is CancellationError {
             return unavailable("The PostgreSQL operation was cancelled", reason: "cancelled")

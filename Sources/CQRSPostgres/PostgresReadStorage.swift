@@ -22,7 +22,7 @@ public final class PostgresReadStorage<Model: ReadModel>: ReadStorage {
     private var database: PostgresDatabase { schema.database }
 
     public func find(id: String, parentId: String?) async throws -> Model? {
-        try Model.checkParent(parentId)
+        try Model.checkKey(id: id, parentId: parentId)
         var binds = PostgresBindings()
         binds.append(Model.modelType)
         binds.append(parentId ?? "")
@@ -36,7 +36,7 @@ public final class PostgresReadStorage<Model: ReadModel>: ReadStorage {
     }
 
     public func upsert(_ model: Model) async throws {
-        try Model.checkParent(model.parentId)
+        try Model.checkKey(id: model.id, parentId: model.parentId)
         var binds = PostgresBindings()
         binds.append(Model.modelType)
         binds.append(model.parentId ?? "")
@@ -51,7 +51,7 @@ public final class PostgresReadStorage<Model: ReadModel>: ReadStorage {
     }
 
     public func delete(id: String, parentId: String?) async throws {
-        try Model.checkParent(parentId)
+        try Model.checkKey(id: id, parentId: parentId)
         var binds = PostgresBindings()
         binds.append(Model.modelType)
         binds.append(parentId ?? "")
@@ -138,7 +138,7 @@ struct SQLBuilder {
         case .not(let inner):
             return "NOT (\(translate(inner)))"
         case .isIn(let field, let values):
-            return translate(.or(values.map { .compare(field: field, op: .eq, value: $0) }))
+            return membership(field, values)
         case .compare(let field, let op, let value):
             let segments = Self.path(field)
             let v = "(data #> \(bind(segments))::text[])"
@@ -166,18 +166,53 @@ struct SQLBuilder {
         let exact = "CASE WHEN \(kind) = '\(jsonType)' THEN \(left) = \(right) ELSE false END"
         // A containment test the GIN index can serve; it is implied by the exact test, so the result is
         // unchanged (it only narrows the rows the exact test looks at).
-        if case .double(let number) = value, !number.isFinite { return exact }
+        // jsonb containment compares a double by its shortest decimal form, not its exact value.
+        if case .double = value { return exact }
         var document = value
         for segment in segments.reversed() { document = .object([segment: document]) }
         return "(data @> \(bind(CQRSJSON.text(of: document)))::jsonb AND \(exact))"
+    }
+
+    /// `in`: one array parameter per kind of value, whatever the number of values.
+    private mutating func membership(_ field: String, _ values: [JSONValue]) -> String {
+        let v = "(data #> \(bind(Self.path(field)))::text[])"
+        let kind = "jsonb_typeof(\(v))"
+        var alternatives: [String] = []
+        let strings = values.compactMap(\.stringValue)
+        if !strings.isEmpty {
+            alternatives.append("CASE WHEN \(kind) = 'string' THEN (\(v) #>> '{}') = ANY(\(bind(strings))::text[]) ELSE false END")
+        }
+        let numbers = values.compactMap(Self.numericText)
+        if !numbers.isEmpty {
+            alternatives.append("CASE WHEN \(kind) = 'number' THEN \(v)::numeric = ANY(\(bind(numbers))::text[]::numeric[]) ELSE false END")
+        }
+        let flags = values.compactMap(\.boolValue)
+        if !flags.isEmpty {
+            alternatives.append("CASE WHEN \(kind) = 'boolean' THEN \(v)::boolean = ANY(\(bind(flags))::boolean[]) ELSE false END")
+        }
+        if values.contains(.null) { alternatives.append("(\(v) IS NULL OR \(kind) = 'null')") }
+        return alternatives.isEmpty ? "false" : alternatives.map { "(\($0))" }.joined(separator: " OR ")
+    }
+
+    /// A number as `numeric` text with the value the other stores compare by: an integer or an
+    /// integral double exactly, any other double by its shortest round-trip form.
+    static func numericText(_ value: JSONValue) -> String? {
+        switch value {
+        case .int(let number): return String(number)
+        case .double(let number) where number.isFinite:
+            if let exact = Int(exactly: number) { return String(exact) }
+            // Integral doubles beyond Int print exactly with %.0f; the others round-trip in Swift's form.
+            return number.rounded() == number ? String(format: "%.0f", number) : "\(number)"
+        default: return nil
+        }
     }
 
     /// The JSON type a scalar compares with, and the two sides of the comparison.
     private mutating func typed(_ v: String, _ value: JSONValue) -> (String, String, String)? {
         switch value {
         case .bool(let flag): ("boolean", "\(v)::boolean", "\(bind(flag))::boolean")
-        case .int(let number): ("number", "\(v)::numeric", "\(bind(number))::numeric")
-        case .double(let number): ("number", "\(v)::float8", "\(bind(number))::float8")
+        case .int, .double:
+            Self.numericText(value).map { ("number", "\(v)::numeric", "\(bind($0))::numeric") }
         case .string(let text): ("string", "(\(v) #>> '{}') COLLATE \"C\"", "\(bind(text))::text")
         case .null, .array, .object: nil
         }

@@ -103,7 +103,8 @@ struct SQLiteFailure: Error, CustomStringConvertible {
             return InfrastructureError.serviceUnavailable.error(
                 "The SQLite database is busy; retry", details: ["sqliteCode": .int(Int(code))])
         }
-        return CqrsError.database("SQLite error \(code): \(message)", details: ["sqliteCode": .int(Int(code))])
+        // The client gets the code only; SQLite's message (SQL text, file paths) belongs in the log.
+        return CqrsError.database("SQLite error \(code)", details: ["sqliteCode": .int(Int(code))])
     }
 }
 
@@ -121,7 +122,16 @@ struct SQLiteStatement {
             case .null: code = sqlite3_bind_null(handle, index)
             case .integer(let number): code = sqlite3_bind_int64(handle, index, number)
             case .real(let number): code = sqlite3_bind_double(handle, index, number)
-            case .text(let text): code = sqlite3_bind_text(handle, index, text, -1, SQLITE_TRANSIENT)
+            case .text(let text):
+                // With its byte length: a length of -1 would end the text at its first NUL.
+                var text = text
+                code = text.withUTF8 { bytes in
+                    bytes.withMemoryRebound(to: CChar.self) { chars in
+                        // An empty text still needs a non-null pointer (a null one binds NULL).
+                        guard let start = chars.baseAddress else { return sqlite3_bind_text(handle, index, "", 0, SQLITE_TRANSIENT) }
+                        return sqlite3_bind_text(handle, index, start, Int32(chars.count), SQLITE_TRANSIENT)
+                    }
+                }
             }
             guard code == SQLITE_OK else {
                 let sql = sqlite3_sql(handle).map { String(cString: $0) } ?? "?"

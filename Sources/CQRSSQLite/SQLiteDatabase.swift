@@ -1,6 +1,7 @@
 import CQRS
 import Dispatch
 import Foundation
+import Logging
 import Synchronization
 
 /// One SQLite file holding the event journal, snapshots, idempotency keys, the global log and the
@@ -140,6 +141,8 @@ public final class SQLiteDatabase: Sendable {
 
 /// A connection and the serial queue that owns it.
 private final class Worker: Sendable {
+    /// Receives SQLite's own messages, which clients never see.
+    static let logger = Logger(label: "cqrs.sqlite")
     private let queue: DispatchQueue
     private let connection: SQLiteConnection
 
@@ -154,6 +157,7 @@ private final class Worker: Sendable {
                 do {
                     continuation.resume(returning: try body(connection))
                 } catch let failure as SQLiteFailure {
+                    if !failure.isBusy, !failure.isUniqueViolation { Self.logger.error("\(failure)") }
                     continuation.resume(throwing: failure.cqrsError)
                 } catch {
                     continuation.resume(throwing: error)

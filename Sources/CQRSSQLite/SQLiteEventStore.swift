@@ -57,10 +57,7 @@ public final class SQLiteEventStore: EventStore {
 
     public func commit<A: Aggregate>(_ commit: PendingCommit<A>) async throws -> CommitOutcome<A.Event> {
         // Encode before taking the writer, so the single writer only does I/O.
-        let encoder = CQRSJSON.makeEncoder()
-        let payloads = try commit.events.map { String(decoding: try encoder.encode($0.payload), as: UTF8.self) }
-        let metadata = String(decoding: try encoder.encode(commit.metadata), as: UTF8.self)
-        let snapshot = try commit.snapshot.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        let (payloads, metadata, snapshot) = try commit.encoded()
         let type = A.aggregateType
         let occurredAt = commit.occurredAt.millisecondsSince1970
         let inserted = try await database.write { connection -> WriteOutcome in

@@ -14,7 +14,7 @@ public final class SQLiteReadStorage<Model: ReadModel>: ReadStorage {
     }
 
     public func find(id: String, parentId: String?) async throws -> Model? {
-        try Model.checkParent(parentId)
+        try Model.checkKey(id: id, parentId: parentId)
         let data = try await database.read { connection in
             try connection.statement("SELECT data FROM read_models WHERE model_type = ? AND parent_id = ? AND id = ?")
                 .rows([.text(Model.modelType), .text(parentId ?? ""), .text(id)]) { $0.data(0) }.first
@@ -23,7 +23,7 @@ public final class SQLiteReadStorage<Model: ReadModel>: ReadStorage {
     }
 
     public func upsert(_ model: Model) async throws {
-        try Model.checkParent(model.parentId)
+        try Model.checkKey(id: model.id, parentId: model.parentId)
         let data = String(decoding: try CQRSJSON.encode(model), as: UTF8.self)
         let key: [SQLiteValue] = [.text(Model.modelType), .text(model.parentId ?? ""), .text(model.id), .text(data)]
         try await database.write { connection in
@@ -33,7 +33,7 @@ public final class SQLiteReadStorage<Model: ReadModel>: ReadStorage {
     }
 
     public func delete(id: String, parentId: String?) async throws {
-        try Model.checkParent(parentId)
+        try Model.checkKey(id: id, parentId: parentId)
         let key: [SQLiteValue] = [.text(Model.modelType), .text(parentId ?? ""), .text(id)]
         try await database.write { connection in
             try connection.statement("DELETE FROM read_models WHERE model_type = ? AND parent_id = ? AND id = ?").run(key)
@@ -91,7 +91,7 @@ public final class SQLiteReadStorage<Model: ReadModel>: ReadStorage {
             let sql = translate(inner)
             return SQLFragment("NOT (\(sql.sql))", sql.values)
         case .isIn(let field, let values):
-            return translate(.or(values.map { .compare(field: field, op: .eq, value: $0) }))
+            return membership(.text(path(field)), values)
         case .compare(let field, let op, let value):
             let path = SQLiteValue.text(path(field))
             switch op {
@@ -123,6 +123,30 @@ public final class SQLiteReadStorage<Model: ReadModel>: ReadStorage {
         }
         guard let (types, bound) = typed(value) else { return SQLFragment("0", []) }
         return SQLFragment("(json_type(data, ?) IN (\(types)) AND json_extract(data, ?) = ?)", [path, path, bound])
+    }
+
+    /// `in`: one bound JSON array per kind of value (`json_each`), whatever the number of values;
+    /// a chain of `OR`s overflows SQLite's parser stack near 80 values.
+    private static func membership(_ path: SQLiteValue, _ values: [JSONValue]) -> SQLFragment {
+        var strings: [JSONValue] = [], numbers: [JSONValue] = [], flags: [JSONValue] = [], null = false
+        for value in values {
+            switch value {
+            case .string: strings.append(value)
+            case .int, .double: numbers.append(value)
+            case .bool(let flag): flags.append(.int(flag ? 1 : 0))
+            case .null: null = true
+            case .array, .object: break
+            }
+        }
+        var alternatives: [SQLFragment] = []
+        for (list, types) in [(strings, "'text'"), (numbers, "'integer', 'real'"), (flags, "'true', 'false'")] where !list.isEmpty {
+            alternatives.append(
+                SQLFragment(
+                    "(json_type(data, ?) IN (\(types)) AND json_extract(data, ?) IN (SELECT value FROM json_each(?)))",
+                    [path, path, .text(CQRSJSON.text(of: JSONValue.array(list)))]))
+        }
+        if null { alternatives.append(equality(path, .null)) }
+        return alternatives.reduce(nil) { $0?.or($1) ?? $1 } ?? SQLFragment("0", [])
     }
 
     /// The JSON types a scalar compares with, and its bound form.

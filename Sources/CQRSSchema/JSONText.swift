@@ -21,7 +21,8 @@ extension JSONValue {
     /// surrogates in `\u` escapes, unescaped control characters, leading zeros, non-finite or
     /// out-of-range numbers, a byte order mark and trailing non-whitespace. An integer literal
     /// without fraction or exponent that fits `Int` becomes ``JSONValue/int(_:)``; any other
-    /// number becomes ``JSONValue/double(_:)``.
+    /// number becomes ``JSONValue/double(_:)`` (an integer literal beyond `Int`'s range, the nearest
+    /// double that is beyond it too, so that range checks still refuse it).
     ///
     /// - Parameters:
     ///   - bytes: UTF-8 encoded JSON text.
@@ -247,6 +248,9 @@ private struct JSONParser {
         guard let number = Double(text), number.isFinite else {
             throw fail("number is out of range", at: start)
         }
+        // An integer literal beyond Int's range must stay beyond it, or a schema's `minimum` of Int.min
+        // would pass it: -2^63 - 1 … -2^63 - 1024 round to -2^63 itself, so take the next double down.
+        if isInteger, negative, number == -0x1p63 { return .double(number.nextDown) }
         return .double(number)
     }
 

@@ -111,3 +111,17 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
 }
+
+extension JSONValue {
+    /// -1, 0 or 1 as `lhs` is less than, equal to or greater than `rhs` by exact value (an `Int` is
+    /// never rounded through `Double`, so 2⁵³ + 1 is greater than 2⁵³ as a double); nil unless both
+    /// are numbers. This is the one number comparison of schema bounds and of every store's filters.
+    public static func numberOrder(_ lhs: JSONValue, _ rhs: JSONValue) -> Int? {
+        guard lhs.doubleValue != nil, rhs.doubleValue != nil else { return nil }
+        switch compareNumbers(lhs, rhs) {
+        case .orderedAscending: return -1
+        case .orderedSame: return 0
+        case .orderedDescending: return 1
+        }
+    }
+}

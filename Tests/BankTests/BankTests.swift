@@ -77,13 +77,27 @@ struct BankTests {
     @Test func userRightIdsAreDeterministic() async throws {
         let engine = CommandEngine<UserRight>(store: InMemoryEventStore(), services: (), idGenerator: UserRight.idGenerator)
         let granted = try await engine.create(.grant(userId: "user_42", rightId: "right_7"))
-        #expect(granted.aggregateId == "user_42_right_7")
+        #expect(granted.aggregateId == "user_42:right_7")
         let error = await #expect(throws: CqrsError.self) {
             try await engine.create(.grant(userId: "user_42", rightId: "right_7"))
         }
         #expect(error?.code == "INFRASTRUCTURE_AGGREGATE_ALREADY_EXISTS" && error?.status == 409)
-        _ = try await engine.update(id: "user_42_right_7", .revoke)
-        let again = await #expect(throws: CqrsError.self) { try await engine.update(id: "user_42_right_7", .revoke) }
+        _ = try await engine.update(id: "user_42:right_7", .revoke)
+        let again = await #expect(throws: CqrsError.self) { try await engine.update(id: "user_42:right_7", .revoke) }
         #expect(again?.code == "USER_RIGHT_ALREADY_REVOKED" && again?.status == 409)
+    }
+
+    /// Issue 8.4: a plain `{userId}_{rightId}` join made (`a_b`, `c`) and (`a`, `b_c`) one aggregate.
+    @Test func userRightIdsAreOneToOne() async throws {
+        let engine = CommandEngine<UserRight>(store: InMemoryEventStore(), services: (), idGenerator: UserRight.idGenerator)
+        let pairs = [("a_b", "c"), ("a", "b_c"), ("a:b", "c"), ("a", "b:c"), ("a%3Ab", "c"), ("a%", "3Ab:c")]
+        var ids: Set<String> = []
+        for (user, right) in pairs {
+            ids.insert(try await engine.create(.grant(userId: user, rightId: right)).aggregateId)
+        }
+        #expect(ids.count == pairs.count)
+        _ = try await engine.update(id: AggregateIdGenerator<UserRight>.compositeId(["a_b", "c"]), .revoke)
+        let other = try await engine.load(id: AggregateIdGenerator<UserRight>.compositeId(["a", "b_c"]))
+        #expect(other?.state.active == true && other?.state.userId == "a")
     }
 }

@@ -2,13 +2,13 @@ import CQRS
 import CQRSSchema
 
 /// The grant of one right to one user: an association modelled as an aggregate whose id is
-/// derived from the pair (`user_42` + `right_7` gives `user_42_right_7`).
+/// derived from the pair (`user_42` + `right_7` gives `user_42:right_7`; distinct pairs never share one).
 @Schema
 public struct UserRight: CommandHandler, Equatable {
     public static let aggregateType = "user_right"
     public static var destructiveCommands: Set<String> { ["revoke"] }
 
-    /// `{userId}_{rightId}`.
+    /// `{userId}:{rightId}`, with `%` and `:` inside either part percent-escaped.
     public var id: String
     /// The user holding the right.
     public var userId: String
@@ -31,7 +31,7 @@ public struct UserRight: CommandHandler, Equatable {
             guard !userId.isEmpty, !rightId.isEmpty else {
                 throw UserRightError.invalidPair.error("userId and rightId must not be empty")
             }
-            return "\(userId)_\(rightId)"
+            return AggregateIdGenerator<UserRight>.compositeId([userId, rightId])
         }
     }
 

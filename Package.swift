@@ -66,6 +66,7 @@ let package = Package(
             name: "CQRSHTTP",
             dependencies: [
                 "CQRSMCP", "CQRSSchema", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

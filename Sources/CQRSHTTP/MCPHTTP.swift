@@ -3,6 +3,7 @@ import CQRSSchema
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import NIOCore
 import Logging
 import Synchronization
@@ -39,8 +40,13 @@ public struct MCPHTTPOptions: Sendable {
     public var maxBodyBytes: Int
     /// How long a legacy session may stay idle before it expires (then 404).
     public var sessionIdleTimeout: Duration
-    /// The most legacy sessions kept at once (more: 503 on `initialize`).
+    /// The most legacy sessions kept at once. At the cap, `initialize` evicts the least recently
+    /// used idle session; only when every session has a request in flight is it a 503.
     public var maxSessions: Int
+    /// How long a TCP connection may stay open without a request in progress before it is closed.
+    public var connectionIdleTimeout: Duration
+    /// The most TCP connections served at once; further ones wait in the listen backlog.
+    public var maxConnections: Int
     /// The most requests served at once on one session (more: 429).
     public var maxInFlightPerSession: Int
     /// The reply format when the client accepts both.
@@ -54,7 +60,8 @@ public struct MCPHTTPOptions: Sendable {
         path: String = "mcp", allowedOrigins: Set<String> = [], allowLocalhostOrigins: Bool = true,
         allowedHosts: Set<String>? = nil, bearerToken: String? = nil,
         authenticate: (@Sendable (String) async -> String?)? = nil, resourceMetadataURL: String? = nil,
-        maxBodyBytes: Int = 4 << 20, sessionIdleTimeout: Duration = .seconds(30 * 60), maxSessions: Int = 1000,
+        maxBodyBytes: Int = 4 << 20, sessionIdleTimeout: Duration = .seconds(10 * 60), maxSessions: Int = 1000,
+        connectionIdleTimeout: Duration = .seconds(30), maxConnections: Int = 512,
         maxInFlightPerSession: Int = 64, responseMode: ResponseMode = .json
     ) {
         self.path = path
@@ -67,6 +74,8 @@ public struct MCPHTTPOptions: Sendable {
         self.maxBodyBytes = max(1024, maxBodyBytes)
         self.sessionIdleTimeout = sessionIdleTimeout
         self.maxSessions = max(1, maxSessions)
+        self.connectionIdleTimeout = connectionIdleTimeout
+        self.maxConnections = max(1, maxConnections)
         self.maxInFlightPerSession = max(1, maxInFlightPerSession)
         self.responseMode = responseMode
     }
@@ -213,22 +222,24 @@ public final class MCPHTTPTransport: Sendable {
             return headerMismatch(
                 message.id, "Header mismatch: MCP-Protocol-Version is 2026-07-28 but params._meta carries no protocol version")
         }
-        if let headerVersion, !MCPProtocol.legacyVersions.contains(headerVersion), !message.isInitialize {
+        if let headerVersion, !MCPProtocol.legacyVersions.contains(headerVersion),
+            !(message.isInitialize && server.supportedVersions.contains(headerVersion))
+        {
             return Self.httpError(
                 .badRequest, code: -32600, "Unsupported MCP-Protocol-Version: \(headerVersion)",
                 data: ["supported": .array(server.supportedVersions.map { .string($0) }), "requested": .string(headerVersion)])
         }
         if message.isInitialize {
-            guard let session = sessions.makeSession() else {
-                return Self.httpError(.serviceUnavailable, code: -32600, "Too many sessions")
-            }
+            let session = MCPSession(id: SessionStore.newID())
             guard let reply = await server.handle(message, session: session, user: user) else {
                 return Self.emptyResponse(.noContent)
             }
             if reply.errorCode == nil, let sessionID = session.id {
-                guard sessions.insert(session) else {
+                guard sessions.insert(session, principal: user) else {
                     session.close()
-                    return Self.httpError(.serviceUnavailable, code: -32600, "Too many sessions")
+                    var busy = Self.httpError(.serviceUnavailable, code: -32600, "Too many sessions, all of them busy; retry shortly")
+                    busy.headers[.retryAfter] = "1"
+                    return busy
                 }
                 logger.debug("session opened", metadata: ["session": "\(sessionID)"])
                 return replyResponse(.ok, reply.bytes, accept: accept, sessionID: sessionID)
@@ -238,7 +249,7 @@ public final class MCPHTTPTransport: Sendable {
         guard let sessionID = request.headers[Self.sessionHeader] else {
             return Self.httpError(.badRequest, code: -32600, "Bad Request: Mcp-Session-Id header is required", id: message.id)
         }
-        guard let session = sessions.lookup(sessionID) else {
+        guard let session = sessions.lookup(sessionID, principal: user) else {
             return Self.httpError(.notFound, code: -32600, "Session not found", id: message.id)
         }
         guard message.isRequest else {
@@ -260,11 +271,15 @@ public final class MCPHTTPTransport: Sendable {
     /// Serves `DELETE` on the MCP endpoint: ends the legacy session named by `Mcp-Session-Id`.
     public func delete(_ request: Request) async -> Response {
         if let refusal = checkOrigin(request) { return refusal }
-        if case .failure(let refusal) = await authenticate(request) { return refusal.response }
+        let user: String?
+        switch await authenticate(request) {
+        case .success(let principal): user = principal
+        case .failure(let refusal): return refusal.response
+        }
         guard let sessionID = request.headers[Self.sessionHeader] else {
             return Self.httpError(.badRequest, code: -32600, "Bad Request: Mcp-Session-Id header is required")
         }
-        guard let session = sessions.remove(sessionID) else {
+        guard let session = sessions.remove(sessionID, principal: user) else {
             return Self.httpError(.notFound, code: -32600, "Session not found")
         }
         session.close()
@@ -275,6 +290,7 @@ public final class MCPHTTPTransport: Sendable {
     /// Serves `GET` on the MCP endpoint: `405`, there is no standalone SSE stream.
     public func get(_ request: Request) async -> Response {
         if let refusal = checkOrigin(request) { return refusal }
+        if case .failure(let refusal) = await authenticate(request) { return refusal.response }
         var headers = HTTPFields()
         headers[.allow] = "POST, DELETE"
         headers[.contentType] = "application/json"
@@ -453,90 +469,8 @@ public final class MCPHTTPTransport: Sendable {
         if let id { return MCPReply.error(id: id, MCPError(code: code, message: message, data: data)).bytes }
         var error: [String: JSONValue] = ["code": .int(code), "message": .string(message)]
         if let data { error["data"] = data }
-        return JSONValue.object(["jsonrpc": "2.0", "error": .object(error)]).serializedBytes(sortedKeys: true)
-    }
-}
-
-/// Legacy sessions: bounded in number, expired lazily after an idle timeout.
-final class SessionStore: Sendable {
-    private struct Entry {
-        let session: MCPSession
-        var lastSeen: ContinuousClock.Instant
-    }
-
-    private let entries = Mutex<[String: Entry]>([:])
-    private let idleTimeout: Duration
-    private let capacity: Int
-
-    init(idleTimeout: Duration, capacity: Int) {
-        self.idleTimeout = idleTimeout
-        self.capacity = capacity
-    }
-
-    var count: Int { entries.withLock { $0.count } }
-
-    /// A new session with a fresh random id, or nil when the store is full (after sweeping).
-    func makeSession() -> MCPSession? {
-        let expired = entries.withLock { entries in sweep(&entries) }
-        for session in expired { session.close() }
-        guard count < capacity else { return nil }
-        return MCPSession(id: Self.newID())
-    }
-
-    /// Stores a session; false when the store filled up meanwhile.
-    func insert(_ session: MCPSession) -> Bool {
-        guard let id = session.id else { return false }
-        return entries.withLock { entries in
-            guard entries.count < capacity else { return false }
-            entries[id] = Entry(session: session, lastSeen: .now)
-            return true
-        }
-    }
-
-    /// The live session with this id (touching it), or nil when unknown or expired.
-    func lookup(_ id: String) -> MCPSession? {
-        let (found, expired) = entries.withLock { entries -> (MCPSession?, MCPSession?) in
-            guard let entry = entries[id] else { return (nil, nil) }
-            let now = ContinuousClock.now
-            if now - entry.lastSeen > idleTimeout, entry.session.inFlightCount == 0 {
-                entries.removeValue(forKey: id)
-                return (nil, entry.session)
-            }
-            entries[id]?.lastSeen = now
-            return (entry.session, nil)
-        }
-        expired?.close()
-        return found
-    }
-
-    func touch(_ id: String) {
-        entries.withLock { $0[id]?.lastSeen = .now }
-    }
-
-    func remove(_ id: String) -> MCPSession? {
-        entries.withLock { $0.removeValue(forKey: id)?.session }
-    }
-
-    private func sweep(_ entries: inout [String: Entry]) -> [MCPSession] {
-        let now = ContinuousClock.now
-        var expired: [MCPSession] = []
-        for (id, entry) in entries where now - entry.lastSeen > idleTimeout && entry.session.inFlightCount == 0 {
-            entries.removeValue(forKey: id)
-            expired.append(entry.session)
-        }
-        return expired
-    }
-
-    /// 32 random bytes from the system's cryptographically secure generator, as hex.
-    static func newID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        var id = ""
-        for _ in 0..<4 {
-            let word = generator.next() as UInt64
-            let hex = String(word, radix: 16)
-            id += String(repeating: "0", count: 16 - hex.count) + hex
-        }
-        return id
+        // JSON-RPC 2.0: an error that belongs to no known request has `"id": null`.
+        return JSONValue.object(["jsonrpc": "2.0", "id": .null, "error": .object(error)]).serializedBytes(sortedKeys: true)
     }
 }
 
@@ -552,8 +486,19 @@ extension MCPHTTPTransport {
         let router = Router()
         addRoutes(to: router)
         return Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            router: router, server: httpServer,
+            configuration: .init(
+                address: .hostname(host, port: port), serverName: nil,
+                availableConnectionsDelegate: MaximumAvailableConnections(options.maxConnections)),
             onServerRunning: onServerRunning, logger: logger)
+    }
+
+    /// HTTP/1.1 that closes a connection idle for ``MCPHTTPOptions/connectionIdleTimeout``; pass it
+    /// as `server:` when building your own application around ``addRoutes(to:)``.
+    public var httpServer: HTTPServerBuilder {
+        let seconds = options.connectionIdleTimeout.components.seconds
+        let nanoseconds = options.connectionIdleTimeout.components.attoseconds / 1_000_000_000
+        return .http1(configuration: HTTP1Channel.Configuration(idleTimeout: TimeAmount.nanoseconds(seconds * 1_000_000_000 + nanoseconds)))
     }
 
     /// Builds and runs the application until SIGINT/SIGTERM (graceful shutdown).

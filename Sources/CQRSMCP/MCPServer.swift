@@ -445,13 +445,12 @@ public final class MCPServer: Sendable {
         else {
             throw MCPError.invalidParams("Invalid params: argument needs name and value strings")
         }
-        let values = try await provider.complete(reference: reference, argument: name, value: value, context: context)
-        let shown = values.prefix(100)
-        return [
-            "completion": [
-                "values": .array(shown.map { .string($0) }), "total": .int(values.count), "hasMore": .bool(values.count > shown.count),
-            ]
+        let completion = try await provider.complete(reference: reference, argument: name, value: value, context: context)
+        var result: [String: JSONValue] = [
+            "values": .array(completion.values.prefix(100).map { .string($0) }), "hasMore": .bool(completion.hasMore),
         ]
+        if let total = completion.total { result["total"] = .int(total) }
+        return ["completion": .object(result)]
     }
 
     // MARK: - Building blocks

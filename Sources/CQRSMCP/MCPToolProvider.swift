@@ -125,6 +125,23 @@ public enum MCPCompletionReference: Sendable, Hashable {
     case resourceTemplate(uri: String)
 }
 
+/// The answer to `completion/complete`: at most 100 values, and how many match in all.
+public struct MCPCompletion: Sendable, Hashable {
+    /// The values shown (at most 100; more are cut off).
+    public var values: [String]
+    /// How many values match in all, when known.
+    public var total: Int?
+    /// Whether more values match than are shown.
+    public var hasMore: Bool
+
+    /// A completion; `total` defaults to the number of values, `hasMore` to whether there are more than 100.
+    public init(values: [String], total: Int? = nil, hasMore: Bool? = nil) {
+        self.values = Array(values.prefix(100))
+        self.total = total ?? values.count
+        self.hasMore = hasMore ?? ((total ?? values.count) > self.values.count)
+    }
+}
+
 /// Facts about the request being served, handed to the provider.
 public struct MCPCallContext: Sendable {
     /// The JSON-RPC id of the request, rendered as text (used as the request id of commands).
@@ -197,7 +214,7 @@ public protocol MCPToolProvider: Sendable {
     var resourceTemplates: [MCPResourceTemplate] { get }
     /// Reads a resource; throw ``MCPError/resourceNotFound(_:)`` or ``MCPError/invalidParams(_:data:)``.
     func readResource(uri: String, context: MCPCallContext) async throws -> [MCPResourceContent]
-    /// Completion values (at most 100) for an argument of a prompt or resource template.
+    /// Completion values for an argument of a prompt or resource template.
     func complete(reference: MCPCompletionReference, argument: String, value: String, context: MCPCallContext)
-        async throws -> [String]
+        async throws -> MCPCompletion
 }

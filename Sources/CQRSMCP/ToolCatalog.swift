@@ -22,11 +22,15 @@ public struct ToolCatalog: MCPToolProvider {
         public var include: Set<String>?
         /// The user recorded on commands when the transport authenticated nobody.
         public var defaultUser: String
+        /// About the most bytes of JSON one list or audit-log page carries: a page stops before the
+        /// item that would pass it (it always holds at least one) and returns `nextCursor`.
+        public var pageByteBudget: Int
 
         /// Creates options.
-        public init(include: Set<String>? = nil, defaultUser: String = "anonymous") {
+        public init(include: Set<String>? = nil, defaultUser: String = "anonymous", pageByteBudget: Int = 4 << 20) {
             self.include = include
             self.defaultUser = defaultUser
+            self.pageByteBudget = max(1024, pageByteBudget)
         }
     }
 
@@ -36,10 +40,12 @@ public struct ToolCatalog: MCPToolProvider {
         var call: @Sendable (JSONValue, CommandContext) async throws -> JSONValue
     }
 
+    /// What the resources of one aggregate type read; each part exists only when the allowlist
+    /// exposes the tool that reads the same thing (`_get`, `_events`, `_list`).
     struct ResourceSource: Sendable {
-        var state: @Sendable (String) async throws -> JSONValue?
-        var events: @Sendable (String) async throws -> JSONValue?
-        var ids: @Sendable (String) async throws -> [String]
+        var state: (@Sendable (String) async throws -> JSONValue?)?
+        var events: (@Sendable (String) async throws -> JSONValue?)?
+        var ids: (@Sendable (String) async throws -> MCPCompletion)?
     }
 
     private(set) var entries: [Entry] = []
@@ -57,18 +63,19 @@ public struct ToolCatalog: MCPToolProvider {
     public var tools: [MCPTool] { entries.map(\.tool) }
 
     public var resourceTemplates: [MCPResourceTemplate] {
-        resourceOrder.flatMap { type in
-            [
-                MCPResourceTemplate(
+        resourceOrder.flatMap { type -> [MCPResourceTemplate] in
+            let source = resourceSources[type]
+            return [
+                source?.state == nil ? nil : MCPResourceTemplate(
                     uriTemplate: "cqrs://\(type)/{id}", name: "\(type)_state", title: "\(Naming.title(type)) state",
                     description: "The latest state of one \(type): {\"id\",\"version\",\"state\"}.",
                     mimeType: "application/json"),
-                MCPResourceTemplate(
+                source?.events == nil ? nil : MCPResourceTemplate(
                     uriTemplate: "cqrs://\(type)/{id}/events", name: "\(type)_events",
                     title: "\(Naming.title(type)) events",
                     description: "The events of one \(type) (the first 1000): {\"events\",\"total\"}.",
                     mimeType: "application/json"),
-            ]
+            ].compactMap { $0 }
         }
     }
 
@@ -88,6 +95,7 @@ public struct ToolCatalog: MCPToolProvider {
     {
         let type = A.aggregateType
         let noun = Naming.title(type).lowercased()
+        let budget = options.pageByteBudget
         let idProperty = Self.idSchema("The \(noun)'s id.")
         let commandOutput = Self.objectSchema(
             [
@@ -184,7 +192,8 @@ public struct ToolCatalog: MCPToolProvider {
                 Self.listEntry(
                     name: "\(type)_list", title: "\(Naming.title(type)): list", group: type,
                     description: "Lists \(noun)s (latest states) with optional filters, sorting and paging.",
-                    model: AggregateState<A>.self, itemSchema: stateSchema, storage: states, parentDescription: nil))
+                    model: AggregateState<A>.self, itemSchema: stateSchema, storage: states, parentDescription: nil,
+                    budget: options.pageByteBudget))
         }
 
         let entrySchema = AuditEntry.jsonSchema.json
@@ -209,37 +218,42 @@ public struct ToolCatalog: MCPToolProvider {
                     let limit = try Self.integer(arguments["limit"], "limit") ?? ReadQuery.defaultLimit
                     let offset = try Cursor.offset(arguments["cursor"])
                     let page = try await engine.auditLog(id: id, offset: offset, limit: limit)
-                    var result: [String: JSONValue] = [
-                        "events": .array(try page.events.map { try CQRSJSON.value(of: AuditEntry($0)) }),
-                        "total": .int(page.total),
-                    ]
-                    if offset + page.events.count < page.total, !page.events.isEmpty {
-                        result["nextCursor"] = .string(Cursor.encode(offset + page.events.count))
-                    }
-                    return .object(result)
+                    let events = try page.events.map { try CQRSJSON.value(of: AuditEntry($0)) }
+                    return Self.page(events, key: "events", offset: offset, total: page.total, budget: budget)
                 }))
 
-        if options.include.map({ $0.contains(type) || entries.contains { $0.group == type } }) ?? true {
+        // The allowlist bounds every surface: a resource or completion reads only what an exposed tool reads.
+        var source = ResourceSource()
+        if entryIndex["\(type)_get"] != nil {
+            source.state = { id in
+                guard let loaded = try await engine.load(id: id) else { return nil }
+                return try CQRSJSON.value(of: AggregateState(id: id, version: loaded.version, state: loaded.state))
+            }
+        }
+        if entryIndex["\(type)_events"] != nil {
+            source.events = { id in
+                let page: AuditPage<A.Event>
+                do {
+                    page = try await engine.auditLog(id: id, offset: 0, limit: ReadQuery.maximumLimit)
+                } catch let error as CqrsError where error.code == InfrastructureError.aggregateNotFound.code {
+                    return nil
+                }
+                return [
+                    "events": .array(try page.events.map { try CQRSJSON.value(of: AuditEntry($0)) }),
+                    "total": .int(page.total),
+                ]
+            }
+        }
+        if let states, entryIndex["\(type)_list"] != nil {
+            source.ids = { prefix in
+                let filter: Filter? = prefix.isEmpty ? nil : .compare(field: "id", op: .startsWith, value: .string(prefix))
+                let page = try await states.query(ReadQuery(filter: filter, limit: 100), parentId: nil)
+                return MCPCompletion(values: page.items.map(\.id), total: page.total)
+            }
+        }
+        if source.state != nil || source.events != nil || source.ids != nil {
             resourceOrder.append(type)
-            resourceSources[type] = ResourceSource(
-                state: { id in
-                    guard let loaded = try await engine.load(id: id) else { return nil }
-                    return try CQRSJSON.value(of: AggregateState(id: id, version: loaded.version, state: loaded.state))
-                },
-                events: { id in
-                    guard let page = try? await engine.auditLog(id: id, offset: 0, limit: ReadQuery.maximumLimit) else {
-                        return nil
-                    }
-                    return [
-                        "events": .array(try page.events.map { try CQRSJSON.value(of: AuditEntry($0)) }),
-                        "total": .int(page.total),
-                    ]
-                },
-                ids: { prefix in
-                    guard let states else { return [] }
-                    let filter: Filter? = prefix.isEmpty ? nil : .compare(field: "id", op: .startsWith, value: .string(prefix))
-                    return try await states.query(ReadQuery(filter: filter, limit: 100), parentId: nil).items.map(\.id)
-                })
+            resourceSources[type] = source
         }
     }
 
@@ -275,7 +289,8 @@ public struct ToolCatalog: MCPToolProvider {
                 description: (schema["description"]?.stringValue ?? "") + " Lists \(noun)s"
                     + (V.isChild ? " of one \(parent)" : "") + " with optional filters, sorting and paging.",
                 model: V.self, itemSchema: schema, storage: storage,
-                parentDescription: V.isChild ? "The id of the \(parent) whose \(noun)s to list." : nil))
+                parentDescription: V.isChild ? "The id of the \(parent) whose \(noun)s to list." : nil,
+                budget: options.pageByteBudget))
     }
 
     private mutating func add(_ entry: Entry) throws {
@@ -308,7 +323,7 @@ public struct ToolCatalog: MCPToolProvider {
         }
         do {
             let output = try await entry.call(input, commandContext)
-            return MCPToolResult(structuredContent: output, text: output.serialized(), isError: false)
+            return MCPToolResult(structuredContent: output, text: Self.textMirror(of: output, version: context.protocolVersion), isError: false)
         } catch let error as MCPError {
             throw error
         } catch {
@@ -320,25 +335,44 @@ public struct ToolCatalog: MCPToolProvider {
         guard uri.hasPrefix("cqrs://") else { throw MCPError.resourceNotFound(uri) }
         let parts = uri.dropFirst("cqrs://".count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 2 || (parts.count == 3 && parts[2] == "events"), let source = resourceSources[parts[0]],
+            let read = parts.count == 2 ? source.state : source.events,
             let id = parts[1].removingPercentEncoding, !id.isEmpty
         else { throw MCPError.resourceNotFound(uri) }
         let json: JSONValue?
         do {
-            json = parts.count == 2 ? try await source.state(id) : try await source.events(id)
+            json = try await read(id)
         } catch {
-            throw MCPError.resourceNotFound(uri)
+            throw Self.protocolError(error, uri: uri)
         }
         guard let json else { throw MCPError.resourceNotFound(uri) }
         return [MCPResourceContent(uri: uri, mimeType: "application/json", text: json.serialized())]
     }
 
     public func complete(reference: MCPCompletionReference, argument: String, value: String, context: MCPCallContext)
-        async throws -> [String]
+        async throws -> MCPCompletion
     {
-        guard case .resourceTemplate(let template) = reference, argument == "id", template.hasPrefix("cqrs://") else { return [] }
+        guard case .resourceTemplate(let template) = reference, argument == "id", template.hasPrefix("cqrs://") else {
+            return MCPCompletion(values: [])
+        }
         let type = String(template.dropFirst("cqrs://".count).prefix { $0 != "/" })
-        guard let source = resourceSources[type] else { return [] }
-        return try await source.ids(value)
+        guard let ids = resourceSources[type]?.ids else { return MCPCompletion(values: []) }
+        do {
+            return try await ids(value)
+        } catch {
+            throw Self.protocolError(error, uri: nil)
+        }
+    }
+
+    /// A store or validation error as a JSON-RPC error that says what happened: 404 is "not found",
+    /// 4xx invalid params, anything else (503 when the store is down) -32603 with the `CqrsError`
+    /// as data, so that an outage never reads as a missing resource.
+    static func protocolError(_ error: any Error, uri: String?) -> MCPError {
+        let cqrs = CqrsError.wrapping(error)
+        let data = try? CQRSJSON.value(of: cqrs)
+        if cqrs.status == 404, let uri { return MCPError.resourceNotFound(uri) }
+        if (400..<500).contains(cqrs.status) { return MCPError.invalidParams(cqrs.message, data: data) }
+        let message = cqrs.status == 503 ? "Service unavailable: \(cqrs.message)" : cqrs.message
+        return MCPError(code: -32603, message: message, data: data)
     }
 
     // MARK: - Helpers
@@ -354,6 +388,19 @@ public struct ToolCatalog: MCPToolProvider {
     static let cursorSchema: JSONValue = [
         "type": "string", "minLength": 1, "description": "The nextCursor of the previous page.",
     ]
+
+    /// The longest text mirror of a result; a longer one is a summary (the result is in structuredContent).
+    public static let textMirrorLimit = 64 << 10
+
+    /// The text content of a result: its JSON, or a summary where that would double a large result.
+    /// (2025-03-26 clients get no structuredContent, so they always get the JSON.)
+    static func textMirror(of output: JSONValue, version: String) -> String {
+        let text = output.serialized()
+        guard version != "2025-03-26", text.utf8.count > textMirrorLimit else { return text }
+        var summary = "The result is \(text.utf8.count) bytes of JSON; it is in structuredContent."
+        if let next = output["nextCursor"]?.stringValue { summary += " More follow: pass cursor \(next)." }
+        return summary
+    }
 
     /// The schema of an id argument: the ``Identifier`` rule.
     static func idSchema(_ description: String) -> JSONValue {
@@ -388,8 +435,8 @@ public struct ToolCatalog: MCPToolProvider {
     }
 
     static func commandContext(_ context: MCPCallContext, defaultUser: String) -> CommandContext {
-        var bag: [String: JSONValue] = ["transport": "mcp", "mcpRequestId": .string(context.requestId)]
-        if let session = context.sessionId { bag["mcpSessionId"] = .string(session) }
+        // Never the session id: it is a bearer capability, and the audit log is readable by any client.
+        let bag: [String: JSONValue] = ["transport": "mcp", "mcpRequestId": .string(context.requestId)]
         return CommandContext(currentUser: context.user ?? defaultUser, metadata: .object(bag))
     }
 
@@ -456,7 +503,7 @@ public struct ToolCatalog: MCPToolProvider {
 
     static func listEntry<M: ReadModel>(
         name: String, title: String, group: String, description: String, model: M.Type, itemSchema: JSONValue,
-        storage: any ReadStorage<M>, parentDescription: String?
+        storage: any ReadStorage<M>, parentDescription: String?, budget: Int
     ) -> Entry {
         let sortable = (M.sortableFields.union(["id"])).sorted()
         var properties: [(String, JSONValue)] = []
@@ -484,12 +531,24 @@ public struct ToolCatalog: MCPToolProvider {
             call: { arguments, _ in
                 let query = try QueryArguments.query(from: arguments)
                 let page = try await storage.query(query, parentId: arguments["parentId"]?.stringValue)
-                var result: [String: JSONValue] = [
-                    "items": .array(try page.items.map { try CQRSJSON.value(of: $0) }), "total": .int(page.total),
-                ]
-                if let next = page.nextOffset { result["nextCursor"] = .string(Cursor.encode(next)) }
-                return .object(result)
+                let items = try page.items.map { try CQRSJSON.value(of: $0) }
+                return Self.page(items, key: "items", offset: query.offset, total: page.total, budget: budget)
             })
+    }
+
+    /// A page's JSON: as many items as fit `budget` bytes (at least one), the total, and
+    /// `nextCursor` when more items follow.
+    static func page(_ items: [JSONValue], key: String, offset: Int, total: Int, budget: Int) -> JSONValue {
+        var used = 0
+        var kept = 0
+        for item in items {
+            used += item.estimatedSize
+            if kept > 0, used > budget { break }
+            kept += 1
+        }
+        var result: [String: JSONValue] = [key: .array(Array(items.prefix(kept))), "total": .int(total)]
+        if kept > 0, offset + kept < total { result["nextCursor"] = .string(Cursor.encode(offset + kept)) }
+        return .object(result)
     }
 }
 
@@ -610,5 +669,18 @@ enum Naming {
     static func isValidToolName(_ name: String) -> Bool {
         (1...64).contains(name.utf8.count)
             && name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+    }
+}
+
+extension JSONValue {
+    /// About the length of the value's JSON text, without writing it.
+    var estimatedSize: Int {
+        switch self {
+        case .null, .bool: 5
+        case .int, .double: 20
+        case .string(let text): text.utf8.count + 2
+        case .array(let elements): elements.reduce(2) { $0 + $1.estimatedSize + 1 }
+        case .object(let members): members.reduce(2) { $0 + $1.key.utf8.count + 4 + $1.value.estimatedSize }
+        }
     }
 }

@@ -55,6 +55,21 @@ public enum ServerProgram {
 
         @Option(help: "Log level on standard error: trace, debug, info, notice, warning, error, critical.")
         var logLevel: String = "info"
+
+        @Option(help: "Seconds an idle MCP session of `serve` lives.")
+        var sessionIdleTimeout: Int = 600
+
+        @Option(help: "The most MCP sessions `serve` keeps (the least recently used idle one makes room).")
+        var maxSessions: Int = 1000
+
+        @Option(help: "Seconds a TCP connection of `serve` may stay idle before it is closed.")
+        var connectionIdleTimeout: Int = 30
+
+        @Option(help: "The most TCP connections `serve` serves at once.")
+        var maxConnections: Int = 512
+
+        @Option(help: "About the most bytes of JSON in one list or audit-log page.")
+        var pageBytes: Int = 4 << 20
     }
 
     /// Parses the command line and runs the chosen server until EOF (stdio) or SIGINT/SIGTERM (HTTP).
@@ -84,7 +99,7 @@ public enum ServerProgram {
         do {
             let backend = try await Backend.open(options.store ?? description.defaultStore)
             let include = options.tools.map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
-            let provider = try await makeProvider(backend, ToolCatalog.Options(include: include))
+            let provider = try await makeProvider(backend, ToolCatalog.Options(include: include, pageByteBudget: options.pageBytes))
             let server = MCPServer(
                 info: .init(
                     name: description.name, version: description.version, title: description.title,
@@ -101,7 +116,11 @@ public enum ServerProgram {
                 let loopback = MCPHTTPOptions.loopbackHosts.contains(options.host.lowercased()) || options.host == "::1"
                 let transport = MCPHTTPTransport(
                     server: server,
-                    options: MCPHTTPOptions(allowedHosts: loopback ? MCPHTTPOptions.loopbackHosts : nil, bearerToken: token),
+                    options: MCPHTTPOptions(
+                        allowedHosts: loopback ? MCPHTTPOptions.loopbackHosts : nil, bearerToken: token,
+                        sessionIdleTimeout: .seconds(max(1, options.sessionIdleTimeout)), maxSessions: options.maxSessions,
+                        connectionIdleTimeout: .seconds(max(1, options.connectionIdleTimeout)),
+                        maxConnections: options.maxConnections),
                     logger: logger)
                 logger.info(
                     "Serving MCP over HTTP at http://\(options.host):\(options.port)/mcp",

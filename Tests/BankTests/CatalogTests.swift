@@ -21,9 +21,13 @@ struct CatalogTests {
             let violations = JSONSchema.validate(result.structuredContent ?? .null, against: schema)
             #expect(violations.isEmpty, "\(name) output: \(violations)")
         }
-        if !result.isError {
-            #expect(result.text == result.structuredContent?.serialized(), "the text block mirrors structuredContent")
-        } else {
+        if !result.isError, let json = result.structuredContent?.serialized() {
+            if json.utf8.count <= ToolCatalog.textMirrorLimit {
+                #expect(result.text == json, "the text block mirrors structuredContent")
+            } else {
+                #expect(result.text.hasPrefix("The result is \(json.utf8.count) bytes"), "a large result is summarised")
+            }
+        } else if result.isError {
             #expect(result.text.contains(result.structuredContent?["code"]?.stringValue ?? "?"), "the text names the code")
         }
         return result
@@ -163,7 +167,34 @@ struct CatalogTests {
         await #expect(throws: MCPError.self) { try await app.catalog.readResource(uri: "cqrs://planet/x", context: context) }
         let completions = try await app.catalog.complete(
             reference: .resourceTemplate(uri: "cqrs://account/{id}"), argument: "id", value: String(id.prefix(4)), context: context)
-        #expect(completions.contains(id))
+        #expect(completions.values.contains(id))
+    }
+
+    /// Issue 9.7: 150 matching ids gave `total: 100, hasMore: false`.
+    @Test func completionCountsEveryMatch() async throws {
+        for _ in 0..<150 { _ = try await call("account_open", ["owner": "Many"]) }
+        let all = try await app.catalog.complete(
+            reference: .resourceTemplate(uri: "cqrs://account/{id}"), argument: "id", value: "", context: context)
+        #expect(all.values.count == 100 && all.total! >= 150 && all.hasMore)
+    }
+
+    /// Issue 9.8: `--tools account_deposit` still exposed every state, audit log and id.
+    @Test func theAllowlistBoundsResourcesAndCompletion() async throws {
+        let store = app.accounts.store
+        let restricted = try BankApp(store: store, storages: .inMemory(), options: .init(include: ["account_deposit"]))
+        let id = try #require(try await call("account_open", ["owner": "Ada"]).structuredContent?["id"]?.stringValue)
+        #expect(restricted.catalog.tools.map(\.name) == ["account_deposit"])
+        #expect(restricted.catalog.resourceTemplates.isEmpty)
+        await #expect(throws: MCPError.self) { try await restricted.catalog.readResource(uri: "cqrs://account/\(id)", context: context) }
+        await #expect(throws: MCPError.self) {
+            try await restricted.catalog.readResource(uri: "cqrs://account/\(id)/events", context: context)
+        }
+        let none = try await restricted.catalog.complete(
+            reference: .resourceTemplate(uri: "cqrs://account/{id}"), argument: "id", value: "", context: context)
+        #expect(none.values.isEmpty)
+        let reader = try BankApp(store: store, storages: .inMemory(), options: .init(include: ["account_get"]))
+        #expect(reader.catalog.resourceTemplates.map(\.uriTemplate) == ["cqrs://account/{id}"])
+        #expect(try await reader.catalog.readResource(uri: "cqrs://account/\(id)", context: context).count == 1)
     }
 
     @Test func catalogCanBeRestricted() throws {

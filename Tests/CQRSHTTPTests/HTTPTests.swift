@@ -231,6 +231,19 @@ struct HTTPTests {
             #expect(structured?["user"] == "alice")
             #expect(structured?["session"]?.stringValue == session)
         }
+        // Issue 9.1: a session is bound to the principal that opened it.
+        let both = MCPHTTPOptions(authenticate: { ["alice-token": "alice", "bob-token": "bob"][$0] })
+        try await LiveServer.with(options: both) { live in
+            let alice = ("Authorization", "Bearer alice-token"), bob = ("Authorization", "Bearer bob-token")
+            let opened = try await live.post(initializeBody, headers: [jsonAndSSE, jsonType, alice])
+            let session = try #require(opened.header("Mcp-Session-Id"))
+            let ping = #"{"jsonrpc":"2.0","id":2,"method":"ping"}"#
+            #expect(try await live.post(ping, session: session, headers: [jsonAndSSE, jsonType, bob]).status == 404)
+            let deleted = try await RawHTTP.send(
+                port: live.port, method: "DELETE", headers: [("Mcp-Session-Id", session), bob])
+            #expect(deleted.status == 404)
+            #expect(try await live.post(ping, session: session, headers: [jsonAndSSE, jsonType, alice]).status == 200)
+        }
     }
 
     @Test func sessionsExpireWhenIdle() async throws {
@@ -243,12 +256,18 @@ struct HTTPTests {
         }
     }
 
-    @Test func sessionCapacityIsBounded() async throws {
+    /// Issue 9.2: at the cap, the least recently used idle session makes room (abandoned sessions
+    /// used to lock every newcomer out with 503).
+    @Test func sessionCapacityEvictsTheLeastRecentlyUsed() async throws {
         try await LiveServer.with(options: MCPHTTPOptions(maxSessions: 2)) { live in
-            _ = try await live.openSession()
-            _ = try await live.openSession()
-            let third = try await live.post(initializeBody)
-            #expect(third.status == 503)
+            let first = try await live.openSession()
+            let second = try await live.openSession()
+            #expect(try await live.post(#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#, session: first).status == 200)
+            let third = try await live.openSession()
+            #expect(live.transport.sessionCount == 2)
+            #expect(try await live.post(#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#, session: second).status == 404)
+            #expect(try await live.post(#"{"jsonrpc":"2.0","id":4,"method":"ping"}"#, session: first).status == 200)
+            #expect(try await live.post(#"{"jsonrpc":"2.0","id":5,"method":"ping"}"#, session: third).status == 200)
         }
     }
 

@@ -97,9 +97,9 @@ public final class EchoProvider: MCPToolProvider {
     }
 
     public func complete(reference: MCPCompletionReference, argument: String, value: String, context: MCPCallContext) async throws
-        -> [String]
+        -> MCPCompletion
     {
-        if value == "many" { return (0..<150).map { "v\($0)" } }
-        return ["alpha", "beta", "gamma"].filter { $0.hasPrefix(value) }
+        if value == "many" { return MCPCompletion(values: (0..<150).map { "v\($0)" }) }
+        return MCPCompletion(values: ["alpha", "beta", "gamma"].filter { $0.hasPrefix(value) })
     }
 }

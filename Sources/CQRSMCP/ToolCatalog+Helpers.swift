@@ -1,0 +1,180 @@
+import CQRS
+import CQRSSchema
+import Foundation
+
+/// Schemas, argument handling and result shapes shared by the catalog's tools.
+extension ToolCatalog {
+    static let readAnnotations = MCPToolAnnotations(
+        readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false)
+
+    static let limitSchema: JSONValue = [
+        "type": "integer", "minimum": 1, "maximum": .int(ReadQuery.maximumLimit), "default": .int(ReadQuery.defaultLimit),
+        "description": .string("Page size (default \(ReadQuery.defaultLimit), at most \(ReadQuery.maximumLimit))."),
+    ]
+
+    static let cursorSchema: JSONValue = [
+        "type": "string", "minLength": 1, "description": "The nextCursor of the previous page.",
+    ]
+
+    /// The longest text mirror of a result; a longer one is a summary (the result is in structuredContent).
+    public static let textMirrorLimit = 64 << 10
+
+    /// The text content of a result: its JSON, or a summary where that would double a large result.
+    /// (2025-03-26 clients get no structuredContent, so they always get the JSON.)
+    static func textMirror(of output: JSONValue, version: String) -> String {
+        let text = output.serialized()
+        guard version != "2025-03-26", text.utf8.count > textMirrorLimit else { return text }
+        var summary = "The result is \(text.utf8.count) bytes of JSON; it is in structuredContent."
+        if let next = output["nextCursor"]?.stringValue { summary += " More follow: pass cursor \(next)." }
+        return summary
+    }
+
+    /// The schema of an id argument: the ``Identifier`` rule.
+    static func idSchema(_ description: String) -> JSONValue {
+        [
+            "type": "string", "minLength": 1, "maxLength": .int(Identifier.maximumLength),
+            "pattern": .string(Identifier.pattern), "description": .string(description),
+        ]
+    }
+
+    /// An optional integer argument; a number that is not an `Int` (2⁶³, 1.5) is a 400, never
+    /// taken for an absent argument.
+    static func integer(_ value: JSONValue?, _ name: String) throws -> Int? {
+        guard let value, value != .null else { return nil }
+        guard let number = value.intValue else {
+            throw CqrsError.validation(
+                "\(name) must be an integer between \(Int.min) and \(Int.max), got \(value.serialized())",
+                details: ["field": .string(name)])
+        }
+        return number
+    }
+
+    static func errorResult(_ error: CqrsError) -> MCPToolResult {
+        let json = (try? CQRSJSON.value(of: error)) ?? .object([:])
+        return MCPToolResult(structuredContent: json, text: error.description, isError: true)
+    }
+
+    static func commandResult<E>(_ result: CommandResult<E>) -> JSONValue {
+        var json: [String: JSONValue] = ["id": .string(result.aggregateId), "version": .int(result.version)]
+        if let position = result.globalPosition { json["globalPosition"] = .int(Int(position)) }
+        if result.replayed { json["replayed"] = true }
+        return .object(json)
+    }
+
+    static func commandContext(_ context: MCPCallContext, defaultUser: String) -> CommandContext {
+        // Never the session id: it is a bearer capability, and the audit log is readable by any client.
+        let bag: [String: JSONValue] = ["transport": "mcp", "mcpRequestId": .string(context.requestId)]
+        return CommandContext(currentUser: context.user ?? defaultUser, metadata: .object(bag))
+    }
+
+    /// An object schema with properties in the given order.
+    static func objectSchema(_ properties: [(String, JSONValue)], required: [String], additional: Bool) -> JSONValue {
+        var json: [String: JSONValue] = [
+            "type": "object",
+            "properties": .object(Dictionary(properties, uniquingKeysWith: { _, last in last })),
+            "additionalProperties": .bool(additional),
+        ]
+        if !required.isEmpty { json["required"] = .array(required.map { .string($0) }) }
+        return .object(json)
+    }
+
+    /// One command case: its coding key, fields and doc comment.
+    struct CommandCase: Sendable {
+        var name: String
+        var properties: [(String, JSONValue)]
+        var required: [String]
+        var description: String?
+        /// Whether the command type is a keyed enum (`{"name":{fields}}`) rather than a plain struct.
+        var keyed: Bool
+    }
+
+    /// The cases of a command type's derived schema: a keyed enum gives one per case, anything else
+    /// one case named `defaultName`.
+    static func cases(of schema: JSONSchema, defaultName: String, group: String) throws -> [CommandCase] {
+        let json = schema.json
+        if let branches = json["oneOf"]?.arrayValue {
+            return try branches.map { branch in
+                guard let name = branch["required"]?.arrayValue?.first?.stringValue,
+                    let inner = branch["properties"]?[name]
+                else {
+                    throw CqrsError.validation("\(group): a command case is not a keyed object: \(branch.serialized())")
+                }
+                return CommandCase(
+                    name: name, properties: orderedProperties(inner), required: stringArray(inner["required"]),
+                    description: branch["description"]?.stringValue ?? json["description"]?.stringValue, keyed: true)
+            }
+        }
+        return [
+            CommandCase(
+                name: defaultName, properties: orderedProperties(json), required: stringArray(json["required"]),
+                description: json["description"]?.stringValue, keyed: false)
+        ]
+    }
+
+    private static func orderedProperties(_ object: JSONValue) -> [(String, JSONValue)] {
+        (object["properties"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    private static func stringArray(_ value: JSONValue?) -> [String] {
+        value?.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+
+    static func decodeCommand<C: Decodable>(_ type: C.Type, command: CommandCase, members: [String: JSONValue]) throws -> C {
+        let json: JSONValue = command.keyed ? .object([command.name: .object(members)]) : .object(members)
+        do {
+            return try CQRSJSON.decode(C.self, from: json)
+        } catch {
+            throw CqrsError.validation("The arguments do not form a valid \(command.name) command: \(error)")
+        }
+    }
+
+    static func listEntry<M: ReadModel>(
+        name: String, title: String, group: String, description: String, model: M.Type, itemSchema: JSONValue,
+        storage: any ReadStorage<M>, parentDescription: String?, budget: Int
+    ) -> Entry {
+        let sortable = (M.sortableFields.union(["id"])).sorted()
+        var properties: [(String, JSONValue)] = []
+        if let parentDescription {
+            properties.append(("parentId", idSchema(parentDescription)))
+        }
+        properties += [
+            ("filter", QueryArguments.filterSchema),
+            ("sort", QueryArguments.sortSchema(sortable)),
+            ("limit", limitSchema),
+            ("cursor", cursorSchema),
+        ]
+        return Entry(
+            tool: MCPTool(
+                name: name, title: title, description: description,
+                inputSchema: objectSchema(properties, required: parentDescription == nil ? [] : ["parentId"], additional: false),
+                outputSchema: objectSchema(
+                    [
+                        ("items", ["type": "array", "items": itemSchema]),
+                        ("total", ["type": "integer", "minimum": 0, "description": "How many match the filter in all."]),
+                        ("nextCursor", ["type": "string", "description": "Pass it as `cursor` to get the next page."]),
+                    ], required: ["items", "total"], additional: false),
+                annotations: readAnnotations),
+            group: group,
+            call: { arguments, _ in
+                let query = try QueryArguments.query(from: arguments)
+                let page = try await storage.query(query, parentId: arguments["parentId"]?.stringValue)
+                let items = try page.items.map { try CQRSJSON.value(of: $0) }
+                return Self.page(items, key: "items", offset: query.offset, total: page.total, budget: budget)
+            })
+    }
+
+    /// A page's JSON: as many items as fit `budget` bytes (at least one), the total, and
+    /// `nextCursor` when more items follow.
+    static func page(_ items: [JSONValue], key: String, offset: Int, total: Int, budget: Int) -> JSONValue {
+        var used = 0
+        var kept = 0
+        for item in items {
+            used += item.estimatedSize
+            if kept > 0, used > budget { break }
+            kept += 1
+        }
+        var result: [String: JSONValue] = [key: .array(Array(items.prefix(kept))), "total": .int(total)]
+        if kept > 0, offset + kept < total { result["nextCursor"] = .string(Cursor.encode(offset + kept)) }
+        return .object(result)
+    }
+}

@@ -67,14 +67,17 @@ public final class MCPHTTPTransport: Sendable {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > options.maxBodyBytes {
             return Self.httpError(.contentTooLarge, code: -32600, "Request body too large")
         }
-        var body: [UInt8] = []
+        let body: [UInt8]
         do {
-            for try await chunk in request.body {
-                guard body.count + chunk.readableBytes <= options.maxBodyBytes else {
-                    return Self.httpError(.contentTooLarge, code: -32600, "Request body too large")
-                }
-                body += chunk.readableBytesView
+            // A body that trickles in (slowloris) must not hold the connection past the idle timeout.
+            let limit = options.maxBodyBytes
+            body = try await Self.within(options.connectionIdleTimeout) { [request] in
+                Array(buffer: try await request.body.collect(upTo: limit))
             }
+        } catch is NIOTooManyBytesError {
+            return Self.httpError(.contentTooLarge, code: -32600, "Request body too large")
+        } catch is DeadlinePassed {
+            return Self.httpError(.requestTimeout, code: -32600, "The request body did not arrive in time")
         } catch {
             return Self.httpError(.badRequest, code: -32600, "Could not read the request body")
         }
@@ -224,6 +227,21 @@ public final class MCPHTTPTransport: Sendable {
         return Response(
             status: .methodNotAllowed, headers: headers,
             body: .init(byteBuffer: ByteBuffer(bytes: Self.errorBody(code: -32600, "Method Not Allowed: no standalone SSE stream", id: nil))))
+    }
+
+    struct DeadlinePassed: Error {}
+
+    /// `body`'s result, or ``DeadlinePassed`` once `timeout` has passed (`body` is then cancelled).
+    static func within<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw DeadlinePassed()
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
     }
 
     // MARK: - Checks

@@ -35,7 +35,8 @@ public struct MCPHTTPOptions: Sendable {
     /// The most legacy sessions kept at once. At the cap, `initialize` evicts the least recently
     /// used idle session; only when every session has a request in flight is it a 503.
     public var maxSessions: Int
-    /// How long a TCP connection may stay open without a request in progress before it is closed.
+    /// How long a TCP connection may stay open without a request in progress before it is closed,
+    /// and how long a request body may take to arrive (then 408).
     public var connectionIdleTimeout: Duration
     /// The most TCP connections served at once; further ones wait in the listen backlog.
     public var maxConnections: Int

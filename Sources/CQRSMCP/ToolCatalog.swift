@@ -73,7 +73,7 @@ public struct ToolCatalog: MCPToolProvider {
                 source?.events == nil ? nil : MCPResourceTemplate(
                     uriTemplate: "cqrs://\(type)/{id}/events", name: "\(type)_events",
                     title: "\(Naming.title(type)) events",
-                    description: "The events of one \(type) (the first 1000): {\"events\",\"total\"}.",
+                    description: "The first page of one \(type)'s events (at most 1000, within the page byte budget): {\"events\",\"total\",\"nextCursor\"?}; pass nextCursor as cursor to \(type)_events for the rest.",
                     mimeType: "application/json"),
             ].compactMap { $0 }
         }
@@ -238,10 +238,8 @@ public struct ToolCatalog: MCPToolProvider {
                 } catch let error as CqrsError where error.code == InfrastructureError.aggregateNotFound.code {
                     return nil
                 }
-                return [
-                    "events": .array(try page.events.map { try CQRSJSON.value(of: AuditEntry($0)) }),
-                    "total": .int(page.total),
-                ]
+                let events = try page.events.map { try CQRSJSON.value(of: AuditEntry($0)) }
+                return Self.page(events, key: "events", offset: 0, total: page.total, budget: budget)
             }
         }
         if let states, entryIndex["\(type)_list"] != nil {

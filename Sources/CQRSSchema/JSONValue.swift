@@ -29,12 +29,13 @@ extension JSONValue {
         if case .string(let text) = self { return text }
         return nil
     }
-    /// The value when it is an integer, or a double with no fractional part that fits an `Int`.
+    /// The value when it is an integer, or a double with no fractional part below 2⁵³ in magnitude
+    /// (beyond that a double may stand for a neighbouring integer: `9007199254740993.0` reads as 2⁵³).
     public var intValue: Int? {
         switch self {
         case .int(let number): return number
         case .double(let number):
-            guard number.rounded() == number, let exact = Int(exactly: number) else { return nil }
+            guard number.rounded() == number, abs(number) < 0x1p53, let exact = Int(exactly: number) else { return nil }
             return exact
         default: return nil
         }

@@ -372,7 +372,9 @@ private struct ValueDecoder: Decoder {
         return number
     }
 
-    /// An integer; an integral double (`1.0`) counts, as JSON Schema's `integer` accepts it.
+    /// An integer; an integral double (`1.0`) counts, as JSON Schema's `integer` accepts it, below
+    /// 2⁵³ only: beyond it a double may stand for another integer (`9007199254740993.0` reads as
+    /// 2⁵³), and a silently different amount is worse than a refusal.
     static func integer<T: FixedWidthInteger>(_ type: T.Type, _ value: JSONValue, _ path: [any CodingKey]) throws -> T {
         switch value {
         case .int(let number):
@@ -381,7 +383,7 @@ private struct ValueDecoder: Decoder {
             }
             return exact
         case .double(let number):
-            guard number.rounded() == number, let exact = T(exactly: number) else {
+            guard number.rounded() == number, abs(number) < 0x1p53, let exact = T(exactly: number) else {
                 throw corrupted(path, "Parsed JSON number <\(number)> does not fit in \(T.self).")
             }
             return exact

@@ -200,3 +200,45 @@ def test_an_outage_is_reported_as_unavailability(bank_binary):
                 break
             time.sleep(0.5)
         assert json.loads(read["result"]["contents"][0]["text"])["state"]["owner"] == "Down"
+
+
+def test_a_trickling_body_is_cut_off(bank_binary):
+    # One byte every 0.3 s keeps a connection from ever being idle; the body deadline still ends it.
+    with http_server(bank_binary, "--connection-idle-timeout", "1") as base:
+        port = int(base.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as slow:
+            slow.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                         b"Accept: application/json\r\nContent-Length: 100\r\n\r\n")
+            slow.setblocking(False)
+            answer, closed = b"", False
+            for _ in range(33):  # at most about 10 s
+                try:
+                    slow.send(b" ")
+                except OSError:
+                    closed = True
+                    break
+                time.sleep(0.3)
+                try:
+                    chunk = slow.recv(4096)
+                    if not chunk:
+                        closed = True
+                        break
+                    answer += chunk
+                    break
+                except BlockingIOError:
+                    pass
+            assert answer.startswith(b"HTTP/1.1 408") or closed, answer[:80]
+
+
+def test_the_events_resource_keeps_the_page_budget(bank_binary):
+    with http_server(bank_binary, "--page-bytes", "2000") as base:
+        session = initialize(base)
+        account = tool(base, session, "account_open", {"owner": "Many"})["structuredContent"]["id"]
+        for n in range(40):
+            tool(base, session, "account_deposit", {"id": account, "amount": 1}, request_id=10 + n)
+        read = rpc(base, session, "resources/read", {"uri": f"cqrs://account/{account}/events"})
+        text = read["result"]["contents"][0]["text"]
+        page = json.loads(text)
+        assert len(text) < 4000 and page["total"] == 41 and page["nextCursor"]
+        rest = tool(base, session, "account_events", {"id": account, "cursor": page["nextCursor"]})["structuredContent"]
+        assert rest["events"][0]["version"] == len(page["events"]) + 1

@@ -176,7 +176,7 @@ public struct PendingCommit<A: Aggregate>: Sendable {
     /// - Throws: 400 `VALIDATION_FAILED`.
     public func checkStorable() throws {
         if metadata.contains(where: { $0.key.containsNUL || $0.value.containsNUL }) { throw Self.nulRefused }
-        for event in events where try CQRSJSON.value(of: event.payload).containsNUL { throw Self.nulRefused }
+        for event in events where try NULScanner.containsNUL(event.payload) { throw Self.nulRefused }
     }
 
     private static var nulRefused: CqrsError {

@@ -1,5 +1,3 @@
-import CQRSSchema
-
 /// The rule every store applies to aggregate ids, view ids, parent ids and idempotency keys,
 /// checked before any store sees them: 1 to ``maximumLength`` characters (Unicode scalars) and no
 /// control character (U+0000–U+001F, U+007F–U+009F). Ids compare by their UTF-8 bytes.
@@ -50,16 +48,4 @@ public enum Identifier {
 extension String {
     /// Whether the string holds U+0000, which PostgreSQL cannot store in text or `jsonb`.
     var containsNUL: Bool { utf8.contains(0) }
-}
-
-extension JSONValue {
-    /// Whether a string or key anywhere in the value holds U+0000.
-    var containsNUL: Bool {
-        switch self {
-        case .string(let text): text.containsNUL
-        case .array(let elements): elements.contains { $0.containsNUL }
-        case .object(let members): members.contains { $0.key.containsNUL || $0.value.containsNUL }
-        case .null, .bool, .int, .double: false
-        }
-    }
 }

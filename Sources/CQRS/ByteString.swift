@@ -11,7 +11,10 @@ struct ByteString: Hashable, Sendable {
     }
 
     static func == (lhs: ByteString, rhs: ByteString) -> Bool {
-        lhs.string.utf8.elementsEqual(rhs.string.utf8)
+        guard lhs.string.utf8.count == rhs.string.utf8.count else { return false }
+        var (left, right) = (lhs.string, rhs.string)
+        // On the contiguous bytes (a hot path: every cache, lock and store lookup).
+        return left.withUTF8 { a in right.withUTF8 { b in a.elementsEqual(b) } }
     }
 
     func hash(into hasher: inout Hasher) {

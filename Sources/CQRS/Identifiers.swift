@@ -47,5 +47,8 @@ public enum Identifier {
 
 extension String {
     /// Whether the string holds U+0000, which PostgreSQL cannot store in text or `jsonb`.
-    var containsNUL: Bool { utf8.contains(0) }
+    var containsNUL: Bool {
+        var copy = self
+        return copy.withUTF8 { $0.contains(0) }
+    }
 }

@@ -14,7 +14,7 @@ private final class ScanningEncoder: Encoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
     var found = false
 
-    func note(_ text: String) { if !found, text.utf8.contains(0) { found = true } }
+    func note(_ text: String) { if !found, text.containsNUL { found = true } }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         KeyedEncodingContainer(Keyed(encoder: self))

@@ -1,0 +1,91 @@
+import CQRSSchema
+import Foundation
+import Logging
+
+/// The JSON shapes of capabilities, tools, templates and list pages.
+extension MCPServer {
+    func cacheable(_ result: [String: JSONValue], ttl: Int? = nil) -> [String: JSONValue] {
+        var result = result
+        result["ttlMs"] = .int(ttl ?? options.listTTLMilliseconds)
+        result["cacheScope"] = .string(options.listCacheScope)
+        return result
+    }
+
+    func capabilities(modern: Bool) -> JSONValue {
+        var capabilities: [String: JSONValue] = [
+            "tools": ["listChanged": false],
+            "resources": ["subscribe": false, "listChanged": false],
+            "completions": [:],
+        ]
+        if !modern { capabilities["logging"] = [:] }
+        return .object(capabilities)
+    }
+
+    func implementation(version: String) -> JSONValue {
+        var object: [String: JSONValue] = ["name": .string(info.name), "version": .string(info.version)]
+        if version != "2025-03-26" {
+            if let title = info.title { object["title"] = .string(title) }
+        }
+        if version != "2025-03-26", version != "2025-06-18", let description = info.description {
+            object["description"] = .string(description)
+        }
+        return .object(object)
+    }
+
+    func toolJSON(_ tool: MCPTool, version: String) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "name": .string(tool.name), "description": .string(tool.description), "inputSchema": tool.inputSchema,
+        ]
+        let legacy0326 = version == "2025-03-26"
+        if !legacy0326 {
+            if let title = tool.title { object["title"] = .string(title) }
+            if let output = tool.outputSchema { object["outputSchema"] = output }
+        }
+        var annotations: [String: JSONValue] = [:]
+        if let title = tool.annotations.title { annotations["title"] = .string(title) }
+        if let hint = tool.annotations.readOnlyHint { annotations["readOnlyHint"] = .bool(hint) }
+        if let hint = tool.annotations.destructiveHint { annotations["destructiveHint"] = .bool(hint) }
+        if let hint = tool.annotations.idempotentHint { annotations["idempotentHint"] = .bool(hint) }
+        if let hint = tool.annotations.openWorldHint { annotations["openWorldHint"] = .bool(hint) }
+        if !annotations.isEmpty { object["annotations"] = .object(annotations) }
+        return .object(object)
+    }
+
+    func templateJSON(_ template: MCPResourceTemplate, version: String) -> JSONValue {
+        var object: [String: JSONValue] = ["uriTemplate": .string(template.uriTemplate), "name": .string(template.name)]
+        if let title = template.title, version != "2025-03-26" { object["title"] = .string(title) }
+        if let description = template.description { object["description"] = .string(description) }
+        if let mimeType = template.mimeType { object["mimeType"] = .string(mimeType) }
+        return .object(object)
+    }
+
+    /// The slice of a list to return and the cursor of the next page.
+    func page(count: Int, cursor params: JSONValue?, kind: String) throws -> (Range<Int>, String?) {
+        var start = 0
+        if let cursorValue = params?["cursor"], cursorValue != .null {
+            guard case .string(let cursor) = cursorValue, let offset = Self.decodeCursor(cursor, kind: kind), offset > 0,
+                offset < count
+            else {
+                throw MCPError.invalidParams("Invalid params: invalid cursor")
+            }
+            start = offset
+        }
+        let end = min(count, start + options.pageSize)
+        return (start..<end, end < count ? Self.encodeCursor(end, kind: kind) : nil)
+    }
+
+    static func encodeCursor(_ offset: Int, kind: String) -> String {
+        Data("mcp1:\(kind):\(offset)".utf8).base64EncodedString()
+    }
+
+    static func decodeCursor(_ cursor: String, kind: String) -> Int? {
+        guard cursor.count <= 64, let data = Data(base64Encoded: cursor), let text = String(data: data, encoding: .utf8) else {
+            return nil
+        }
+        let prefix = "mcp1:\(kind):"
+        guard text.hasPrefix(prefix) else { return nil }
+        let digits = text.dropFirst(prefix.count)
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else { return nil }
+        return Int(digits)
+    }
+}

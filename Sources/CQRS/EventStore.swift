@@ -157,41 +157,25 @@ public struct PendingCommit<A: Aggregate>: Sendable {
         }
     }
 
-    /// The payloads, metadata and snapshot as the JSON text a store keeps.
-    /// - Throws: 400 when a string of them holds U+0000 (see ``checkStorable()``).
+    /// The payloads, metadata and snapshot as the JSON text a store keeps, after ``checkStorable()``.
     public func encoded() throws -> (payloads: [String], metadata: String, snapshot: String?) {
+        try checkStorable()
         let encoder = CQRSJSON.makeEncoder()
         let payloads = try events.map { String(decoding: try encoder.encode($0.payload), as: UTF8.self) }
         let metadata = String(decoding: try encoder.encode(self.metadata), as: UTF8.self)
         let snapshot = try self.snapshot.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
-        if payloads.contains(where: Self.escapesNUL) || Self.escapesNUL(metadata) || snapshot.map(Self.escapesNUL) == true {
-            throw Self.nulRefused
-        }
         return (payloads, metadata, snapshot)
     }
 
     /// Refuses a commit whose event payloads or metadata hold U+0000 in a string: PostgreSQL cannot
-    /// store it in `jsonb`, so no store accepts it (stores that keep typed events call this; the
-    /// others get the same check from ``encoded()``).
+    /// store it in `jsonb`, so no store accepts it. Every store calls it before writing (the SQL
+    /// stores through ``encoded()``).
     /// - Throws: 400 `VALIDATION_FAILED`.
     public func checkStorable() throws {
-        if metadata.contains(where: { $0.key.containsNUL || $0.value.containsNUL }) { throw Self.nulRefused }
-        for event in events where try NULScanner.containsNUL(event.payload) { throw Self.nulRefused }
-    }
-
-    private static var nulRefused: CqrsError {
-        CqrsError.validation("Text must not contain the NUL character (U+0000)")
-    }
-
-    /// Whether JSON text holds the escape `\u0000` (a backslash always starts an escape in JSON text).
-    private static func escapesNUL(_ json: String) -> Bool {
-        var bytes = json.utf8.makeIterator()
-        while let byte = bytes.next() {
-            guard byte == UInt8(ascii: "\\") else { continue }
-            guard bytes.next() == UInt8(ascii: "u") else { continue }
-            if bytes.next() == 0x30, bytes.next() == 0x30, bytes.next() == 0x30, bytes.next() == 0x30 { return true }
+        let inPayload = try events.contains { try NULScanner.containsNUL($0.payload) }
+        if inPayload || metadata.contains(where: { $0.key.containsNUL || $0.value.containsNUL }) {
+            throw CqrsError.validation("Text must not contain the NUL character (U+0000)")
         }
-        return false
     }
 
     /// The 409 a store throws when the stream is at `currentVersion` instead of ``expectedVersion``:

@@ -61,13 +61,7 @@ enum JSONQuery {
 
     /// Substring search on UTF-8 bytes (the empty needle is in every string, as in SQL).
     private static func containsBytes(_ text: String, _ needle: String) -> Bool {
-        let haystack = Array(text.utf8), pattern = Array(needle.utf8)
-        guard pattern.count <= haystack.count else { return false }
-        if pattern.isEmpty { return true }
-        for start in 0...(haystack.count - pattern.count) where haystack[start] == pattern[0] {
-            if haystack[start..<(start + pattern.count)].elementsEqual(pattern) { return true }
-        }
-        return false
+        needle.isEmpty || text.utf8.firstRange(of: needle.utf8) != nil
     }
 
     private static func bytesOrder(_ x: String, _ y: String) -> Int {

@@ -384,9 +384,7 @@ extension MCPHTTPTransport {
     /// HTTP/1.1 that closes a connection idle for ``MCPHTTPOptions/connectionIdleTimeout``; pass it
     /// as `server:` when building your own application around ``addRoutes(to:)``.
     public var httpServer: HTTPServerBuilder {
-        let seconds = options.connectionIdleTimeout.components.seconds
-        let nanoseconds = options.connectionIdleTimeout.components.attoseconds / 1_000_000_000
-        return .http1(configuration: HTTP1Channel.Configuration(idleTimeout: TimeAmount.nanoseconds(seconds * 1_000_000_000 + nanoseconds)))
+        .http1(configuration: HTTP1Channel.Configuration(idleTimeout: TimeAmount(options.connectionIdleTimeout)))
     }
 
     /// Builds and runs the application until SIGINT/SIGTERM (graceful shutdown).

@@ -124,14 +124,7 @@ struct SQLiteStatement {
             case .real(let number): code = sqlite3_bind_double(handle, index, number)
             case .text(let text):
                 // With its byte length: a length of -1 would end the text at its first NUL.
-                var text = text
-                code = text.withUTF8 { bytes in
-                    bytes.withMemoryRebound(to: CChar.self) { chars in
-                        // An empty text still needs a non-null pointer (a null one binds NULL).
-                        guard let start = chars.baseAddress else { return sqlite3_bind_text(handle, index, "", 0, SQLITE_TRANSIENT) }
-                        return sqlite3_bind_text(handle, index, start, Int32(chars.count), SQLITE_TRANSIENT)
-                    }
-                }
+                code = sqlite3_bind_text(handle, index, text, Int32(text.utf8.count), SQLITE_TRANSIENT)
             }
             guard code == SQLITE_OK else {
                 let sql = sqlite3_sql(handle).map { String(cString: $0) } ?? "?"

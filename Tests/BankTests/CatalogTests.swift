@@ -180,9 +180,16 @@ struct CatalogTests {
 
     /// Issue 9.8: `--tools account_deposit` still exposed every state, audit log and id.
     @Test func theAllowlistBoundsResourcesAndCompletion() async throws {
-        let store = app.accounts.store
-        let restricted = try BankApp(store: store, storages: .inMemory(), options: .init(include: ["account_deposit"]))
-        let id = try #require(try await call("account_open", ["owner": "Ada"]).structuredContent?["id"]?.stringValue)
+        // One store and one set of storages: what the full catalog can read, the restricted one must not.
+        let (store, storages) = (InMemoryEventStore(), BankApp.Storages.inMemory())
+        let full = try BankApp(store: store, storages: storages)
+        let restricted = try BankApp(store: store, storages: storages, options: .init(include: ["account_deposit"]))
+        let opened = try await full.catalog.callTool(name: "account_open", arguments: ["owner": "Ada"], context: context)
+        let id = try #require(opened.structuredContent?["id"]?.stringValue)
+        let everything = try await full.catalog.complete(
+            reference: .resourceTemplate(uri: "cqrs://account/{id}"), argument: "id", value: "", context: context)
+        #expect(everything.values == [id], "the full catalog completes the id")
+        #expect(try await full.catalog.readResource(uri: "cqrs://account/\(id)/events", context: context).count == 1)
         #expect(restricted.catalog.tools.map(\.name) == ["account_deposit"])
         #expect(restricted.catalog.resourceTemplates.isEmpty)
         await #expect(throws: MCPError.self) { try await restricted.catalog.readResource(uri: "cqrs://account/\(id)", context: context) }
@@ -192,7 +199,7 @@ struct CatalogTests {
         let none = try await restricted.catalog.complete(
             reference: .resourceTemplate(uri: "cqrs://account/{id}"), argument: "id", value: "", context: context)
         #expect(none.values.isEmpty)
-        let reader = try BankApp(store: store, storages: .inMemory(), options: .init(include: ["account_get"]))
+        let reader = try BankApp(store: store, storages: storages, options: .init(include: ["account_get"]))
         #expect(reader.catalog.resourceTemplates.map(\.uriTemplate) == ["cqrs://account/{id}"])
         #expect(try await reader.catalog.readResource(uri: "cqrs://account/\(id)", context: context).count == 1)
     }

@@ -29,6 +29,23 @@ struct SQLiteConformanceTests {
 
 @Suite("SQLite store")
 struct SQLiteStoreTests {
+    /// Issue 8.5: text was bound with length -1, so SQLite ended it at its first NUL.
+    @Test func textIsBoundWithItsLength() async throws {
+        let database = try SQLiteDatabase(path: SQLiteBackend.freshPath())
+        let echoed = try await database.read(singleStatement: true) { connection in
+            try connection.withTransientStatement("SELECT ?, length(CAST(? AS BLOB))") { statement in
+                try statement.rows([.text("k\u{0}a"), .text("k\u{0}a")]) { ($0.text(0), $0.int(1)) }
+            }
+        }
+        #expect(echoed.first?.0 == "k\u{0}a" && echoed.first?.1 == 3)
+        let empty = try await database.read(singleStatement: true) { connection in
+            try connection.withTransientStatement("SELECT ? IS NULL, length(?)") { statement in
+                try statement.rows([.text(""), .text("")]) { ($0.int(0), $0.int(1)) }
+            }
+        }
+        #expect(empty.first?.0 == 0 && empty.first?.1 == 0, "an empty text is text, not NULL")
+    }
+
     @Test func schemaIsVersionedAndReopens() async throws {
         let path = SQLiteBackend.freshPath()
         do {

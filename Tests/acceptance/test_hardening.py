@@ -160,17 +160,23 @@ def test_completion_counts_every_match(bank_binary):
         assert len(result["values"]) == 100 and result["total"] == 150 and result["hasMore"] is True
 
 
-def test_the_tool_allowlist_bounds_every_surface(bank_binary):
-    with http_server(bank_binary, "--tools", "account_deposit") as base:
+def test_the_tool_allowlist_bounds_every_surface(bank_binary, tmp_path):
+    # One SQLite file: what the full server can read, the restricted one must not.
+    store = f"sqlite:{tmp_path / 'bank.sqlite'}"
+    complete = {"ref": {"type": "ref/resource", "uri": "cqrs://account/{id}"}, "argument": {"name": "id", "value": ""}}
+    with http_server(bank_binary, store=store) as full_base:
+        full = initialize(full_base)
+        account = tool(full_base, full, "account_open", {"owner": "Hidden"})["structuredContent"]["id"]
+        assert "result" in rpc(full_base, full, "resources/read", {"uri": f"cqrs://account/{account}"})
+        assert rpc(full_base, full, "completion/complete", complete)["result"]["completion"]["values"] == [account]
+    with http_server(bank_binary, "--tools", "account_deposit", store=store) as base:
         session = initialize(base)
         tools = rpc(base, session, "tools/list", {})["result"]["tools"]
         assert [t["name"] for t in tools] == ["account_deposit"]
         assert rpc(base, session, "resources/templates/list", {})["result"]["resourceTemplates"] == []
-        read = rpc(base, session, "resources/read", {"uri": "cqrs://account/x"})
-        assert read["error"]["code"] == -32002
-        completion = rpc(base, session, "completion/complete", {
-            "ref": {"type": "ref/resource", "uri": "cqrs://account/{id}"}, "argument": {"name": "id", "value": ""}})
-        assert completion["result"]["completion"]["values"] == []
+        for uri in [f"cqrs://account/{account}", f"cqrs://account/{account}/events"]:
+            assert rpc(base, session, "resources/read", {"uri": uri})["error"]["code"] == -32002
+        assert rpc(base, session, "completion/complete", complete)["result"]["completion"]["values"] == []
 
 
 def test_an_outage_is_reported_as_unavailability(bank_binary):

@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "CQRSSQLite", targets: ["CQRSSQLite"]),
         .library(name: "CQRSPostgres", targets: ["CQRSPostgres"]),
         .library(name: "CQRSTesting", targets: ["CQRSTesting"]),
+        .library(name: "CQRSCatalog", targets: ["CQRSCatalog"]),
         .library(name: "CQRSMCP", targets: ["CQRSMCP"]),
         .library(name: "CQRSHTTP", targets: ["CQRSHTTP"]),
         .library(name: "CQRSRuntime", targets: ["CQRSRuntime"]),
@@ -61,11 +62,14 @@ let package = Package(
         ),
 
         // Front ends
-        .target(name: "CQRSMCP", dependencies: ["CQRS", "CQRSSchema", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "CQRSCatalog", dependencies: ["CQRS", "CQRSSchema"]),
+        .target(
+            name: "CQRSMCP", dependencies: ["CQRS", "CQRSCatalog", "CQRSSchema", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "CQRSHTTP",
             dependencies: [
-                "CQRSMCP", "CQRSSchema", .product(name: "Hummingbird", package: "hummingbird"),
+                "CQRS", "CQRSCatalog", "CQRSMCP", "CQRSSchema", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -74,16 +78,16 @@ let package = Package(
         .target(
             name: "CQRSRuntime",
             dependencies: [
-                "CQRS", "CQRSSQLite", "CQRSPostgres", "CQRSMCP", "CQRSHTTP",
+                "CQRS", "CQRSCatalog", "CQRSSQLite", "CQRSPostgres", "CQRSMCP", "CQRSHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
         // Examples
-        .target(name: "Bank", dependencies: ["CQRS", "CQRSSchema", "CQRSMCP"], path: "examples/bank/Bank"),
+        .target(name: "Bank", dependencies: ["CQRS", "CQRSSchema", "CQRSCatalog"], path: "examples/bank/Bank"),
         .executableTarget(name: "BankServer", dependencies: ["Bank", "CQRS", "CQRSRuntime"], path: "examples/bank/Server"),
-        .target(name: "TodoList", dependencies: ["CQRS", "CQRSSchema", "CQRSMCP"], path: "examples/todolist/TodoList"),
+        .target(name: "TodoList", dependencies: ["CQRS", "CQRSSchema", "CQRSCatalog"], path: "examples/todolist/TodoList"),
         .executableTarget(
             name: "TodoListServer", dependencies: ["TodoList", "CQRS", "CQRSRuntime"], path: "examples/todolist/Server"
         ),
@@ -118,13 +122,20 @@ let package = Package(
         .testTarget(
             name: "CQRSHTTPTests",
             dependencies: [
-                "CQRSHTTP", "CQRSMCP", "CQRSSchema", "MCPEchoProvider", .product(name: "Hummingbird", package: "hummingbird"),
+                "CQRS", "CQRSHTTP", "CQRSMCP", "CQRSSchema", "MCPEchoProvider", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "BankTests", dependencies: ["Bank", "CQRSTesting", "CQRSSQLite", "CQRSMCP"]),
         .testTarget(
-            name: "TodoListTests", dependencies: ["TodoList", "CQRSTesting", "CQRSPostgres", "PostgresTestSupport"]
+            name: "BankTests",
+            dependencies: [
+                "Bank", "CQRSTesting", "CQRSSQLite", "CQRSCatalog", "CQRSMCP", "CQRSHTTP",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "TodoListTests",
+            dependencies: ["TodoList", "CQRSTesting", "CQRSPostgres", "PostgresTestSupport", "CQRSCatalog", "CQRSHTTP"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,14 +1,19 @@
 import ArgumentParser
 import CQRS
+import CQRSCatalog
 import CQRSHTTP
 import CQRSMCP
 import Foundation
 import Logging
+import Synchronization
 
-/// The command line shared by the example servers:
+/// The command line shared by the example servers (swift-argument-parser subcommands):
 ///
-///     NAME mcp   [--store URL] [--tools LIST]                      # MCP over stdio
-///     NAME serve [--store URL] [--host H] [--port P] [--token T]   # Streamable HTTP at /mcp
+///     NAME serve    [--store URL] [--host H] [--port P] [--token T] …  # HTTP: /mcp, REST, /openapi.json, /docs
+///     NAME mcp      [--store URL] [--tools LIST]                       # MCP over stdio
+///     NAME openapi                                                      # prints the OpenAPI document
+///     NAME schemas  [--output DIR]                                      # prints or writes the named schemas
+///     NAME --version
 ///
 /// Logs go to standard error (stdout carries only protocol over stdio). The bearer token may also
 /// come from the `CQRS_MCP_TOKEN` environment variable.
@@ -21,7 +26,7 @@ public enum ServerProgram {
         public var version: String
         /// A human title.
         public var title: String
-        /// Instructions for the model, sent in the MCP handshake.
+        /// Instructions for the model, sent in the MCP handshake (and the OpenAPI description).
         public var instructions: String
         /// The store used when `--store` is absent.
         public var defaultStore: String
@@ -34,103 +39,102 @@ public enum ServerProgram {
             self.instructions = instructions
             self.defaultStore = defaultStore
         }
+
+        /// The OpenAPI document's info.
+        public var openAPIInfo: OpenAPIDocument.Info {
+            OpenAPIDocument.Info(title: title, version: version, description: instructions)
+        }
     }
 
-    /// The options of both subcommands.
-    struct Options: ParsableArguments {
-        @Option(help: "The store: memory:, sqlite:PATH or postgres://user:pass@host:port/db[?schema=NAME].")
-        var store: String?
+    /// Builds the catalog over an opened backend.
+    public typealias MakeCatalog = @Sendable (Backend, OperationCatalog.Options) async throws -> OperationCatalog
 
-        @Option(help: "Only expose these aggregates, views or tools (comma-separated).")
-        var tools: String?
-
-        @Option(help: "The address `serve` binds (loopback by default).")
-        var host: String = "127.0.0.1"
-
-        @Option(help: "The port `serve` listens on.")
-        var port: Int = 8080
-
-        @Option(help: "A bearer token `serve` requires (or CQRS_MCP_TOKEN).")
-        var token: String?
-
-        @Option(help: "Log level on standard error: trace, debug, info, notice, warning, error, critical.")
-        var logLevel: String = "info"
-
-        @Option(help: "Seconds an idle MCP session of `serve` lives.")
-        var sessionIdleTimeout: Int = 600
-
-        @Option(help: "The most MCP sessions `serve` keeps (the least recently used idle one makes room).")
-        var maxSessions: Int = 1000
-
-        @Option(help: "Seconds a TCP connection of `serve` may stay idle before it is closed.")
-        var connectionIdleTimeout: Int = 30
-
-        @Option(help: "The most TCP connections `serve` serves at once.")
-        var maxConnections: Int = 512
-
-        @Option(help: "About the most bytes of JSON in one list or audit-log page.")
-        var pageBytes: Int = 4 << 20
+    struct Program: Sendable {
+        var description: Description
+        var makeCatalog: MakeCatalog
     }
 
-    /// Parses the command line and runs the chosen server until EOF (stdio) or SIGINT/SIGTERM (HTTP).
-    public static func run(
-        _ description: Description,
-        makeProvider: @escaping @Sendable (Backend, ToolCatalog.Options) async throws -> any MCPToolProvider
-    ) async {
-        var arguments = Array(CommandLine.arguments.dropFirst())
-        let usage = "Usage: \(description.name) mcp|serve [options]\n\n" + Options.helpMessage()
-        guard let subcommand = arguments.first, ["mcp", "serve"].contains(subcommand) else {
-            if arguments.contains(where: { $0 == "--help" || $0 == "-h" }) {
-                print(usage)
-                exit(0)
+    private static let current = Mutex<Program?>(nil)
+
+    static var program: Program {
+        guard let program = current.withLock({ $0 }) else { fatalError("ServerProgram.run was not called") }
+        return program
+    }
+
+    /// Parses the command line and runs the chosen subcommand.
+    public static func run(_ description: Description, makeCatalog: @escaping MakeCatalog) async {
+        current.withLock { $0 = Program(description: description, makeCatalog: makeCatalog) }
+        await RootCommand.main()
+    }
+}
+
+struct RootCommand: AsyncParsableCommand {
+    static var configuration: CommandConfiguration {
+        let description = ServerProgram.program.description
+        return CommandConfiguration(
+            commandName: description.name, abstract: "\(description.title): event-sourced aggregates over MCP and REST.",
+            version: description.version,
+            subcommands: [ServeCommand.self, StdioCommand.self, OpenAPICommand.self, SchemasCommand.self])
+    }
+}
+
+/// The options every subcommand that opens a store takes.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "The store: memory:, sqlite:PATH or postgres://user:pass@host:port/db[?schema=NAME].")
+    var store: String?
+
+    @Option(help: "Only expose these aggregates, views or operations (comma-separated).")
+    var tools: String?
+
+    @Option(help: "About the most bytes of JSON in one list or audit-log page.")
+    var pageBytes: Int = 4 << 20
+
+    @Option(
+        help: "Log level on standard error: trace, debug, info, notice, warning, error, critical.",
+        transform: { text in
+            guard let level = Logger.Level(rawValue: text.lowercased()) else {
+                throw ValidationError("Unknown log level '\(text)': use trace, debug, info, notice, warning, error or critical")
             }
-            FileHandle.standardError.write(Data((usage + "\n").utf8))
-            exit(64)
-        }
-        arguments.removeFirst()
-        let options: Options
+            return level
+        })
+    var logLevel: Logger.Level = .info
+
+    var catalogOptions: OperationCatalog.Options {
+        let include = tools.map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
+        return OperationCatalog.Options(include: include, pageByteBudget: pageBytes)
+    }
+
+    /// Opens the store and builds the catalog, the MCP server over it and a logger.
+    func open() async throws -> (Backend, OperationCatalog, MCPServer, Logger) {
+        let program = ServerProgram.program
+        MCPLogging.bootstrapStandardError(level: logLevel)
+        let logger = Logger(label: program.description.name)
+        let backend = try await Backend.open(store ?? program.description.defaultStore)
         do {
-            options = try Options.parse(arguments)
-        } catch {
-            Options.exit(withError: error)
-        }
-        MCPLogging.bootstrapStandardError(level: Logger.Level(rawValue: options.logLevel) ?? .info)
-        let logger = Logger(label: description.name)
-        do {
-            let backend = try await Backend.open(options.store ?? description.defaultStore)
-            let include = options.tools.map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
-            let provider = try await makeProvider(backend, ToolCatalog.Options(include: include, pageByteBudget: options.pageBytes))
+            let catalog = try await program.makeCatalog(backend, catalogOptions)
             let server = MCPServer(
                 info: .init(
-                    name: description.name, version: description.version, title: description.title,
-                    instructions: description.instructions),
-                provider: provider, logger: logger)
-            switch subcommand {
-            case "mcp":
-                logger.info("Serving MCP over stdio", metadata: ["store": .string(backend.description)])
-                await MCPStdioTransport(server: server).run()
-                await backend.close()
-            default:
-                let token = options.token ?? ProcessInfo.processInfo.environment["CQRS_MCP_TOKEN"]
-                // Bound to loopback, only loopback host names are served (DNS-rebinding defence).
-                let loopback = MCPHTTPOptions.loopbackHosts.contains(options.host.lowercased()) || options.host == "::1"
-                let transport = MCPHTTPTransport(
-                    server: server,
-                    options: MCPHTTPOptions(
-                        allowedHosts: loopback ? MCPHTTPOptions.loopbackHosts : nil, bearerToken: token,
-                        sessionIdleTimeout: .seconds(max(1, options.sessionIdleTimeout)), maxSessions: options.maxSessions,
-                        connectionIdleTimeout: .seconds(max(1, options.connectionIdleTimeout)),
-                        maxConnections: options.maxConnections),
-                    logger: logger)
-                logger.info(
-                    "Serving MCP over HTTP at http://\(options.host):\(options.port)/mcp",
-                    metadata: ["store": .string(backend.description), "auth": .string(token == nil ? "none" : "bearer")])
-                try await transport.run(host: options.host, port: options.port)
-                await backend.close()
-            }
+                    name: program.description.name, version: program.description.version, title: program.description.title,
+                    instructions: program.description.instructions),
+                provider: ToolCatalog(catalog), logger: logger)
+            return (backend, catalog, server, logger)
         } catch {
-            logger.critical("\(description.name) failed: \(CqrsError.wrapping(error).message) (\(error))")
-            exit(1)
+            await backend.close()
+            throw error
         }
+    }
+}
+
+/// Runs a subcommand's body, logging a failure as one line and exiting 1.
+func reportingFailure(_ name: String, _ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as ValidationError {
+        throw error
+    } catch {
+        FileHandle.standardError.write(Data("\(name) failed: \(CqrsError.wrapping(error).message) (\(error))\n".utf8))
+        throw ExitCode.failure
     }
 }

@@ -15,8 +15,8 @@ struct CatalogTests {
     }
 
     func call(_ name: String, _ arguments: JSONValue) async throws -> MCPToolResult {
-        let result = try await app.catalog.callTool(name: name, arguments: arguments, context: context)
-        let tool = try #require(app.catalog.tools.first { $0.name == name })
+        let result = try await ToolCatalog(app.catalog).callTool(name: name, arguments: arguments, context: context)
+        let tool = try #require(ToolCatalog(app.catalog).tools.first { $0.name == name })
         if !result.isError, let schema = tool.outputSchema {
             let violations = JSONSchema.validate(result.structuredContent ?? .null, against: schema)
             #expect(violations.isEmpty, "\(name) output: \(violations)")
@@ -34,13 +34,13 @@ struct CatalogTests {
     }
 
     @Test func toolNamesAnnotationsAndSchemas() throws {
-        let names = app.catalog.tools.map(\.name)
+        let names = ToolCatalog(app.catalog).tools.map(\.name)
         #expect(names == [
             "account_open", "account_deposit", "account_withdraw", "account_close", "account_get", "account_list",
             "account_events", "movement_get", "movement_list", "account_summary_get", "account_summary_list",
             "user_right_grant", "user_right_revoke", "user_right_get", "user_right_list", "user_right_events",
         ])
-        let byName = Dictionary(uniqueKeysWithValues: app.catalog.tools.map { ($0.name, $0) })
+        let byName = Dictionary(uniqueKeysWithValues: ToolCatalog(app.catalog).tools.map { ($0.name, $0) })
         #expect(byName["account_deposit"]?.annotations == MCPToolAnnotations(readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false))
         #expect(byName["account_close"]?.annotations.destructiveHint == true)
         #expect(byName["account_get"]?.annotations == MCPToolAnnotations(readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false))
@@ -50,7 +50,7 @@ struct CatalogTests {
         #expect(deposit["additionalProperties"] == false)
         #expect(deposit["required"] == ["id", "amount"])
         #expect(deposit["properties"]?["expectedVersion"]?["type"] == "integer")
-        for tool in app.catalog.tools {
+        for tool in ToolCatalog(app.catalog).tools {
             #expect(tool.inputSchema["type"] == "object" && tool.inputSchema["additionalProperties"] == false, "\(tool.name)")
             #expect(tool.outputSchema?["type"] == "object", "\(tool.name)")
             #expect(tool.name.wholeMatch(of: /[a-z0-9_]{1,64}/) != nil)
@@ -94,7 +94,7 @@ struct CatalogTests {
         let pointers = Set(result.structuredContent?["details"]?["violations"]?.arrayValue?.compactMap { $0["pointer"]?.stringValue } ?? [])
         #expect(pointers == ["", "/amount", "/colour"], "\(pointers)")
         let unknown = await #expect(throws: MCPError.self) {
-            try await app.catalog.callTool(name: "account_teleport", arguments: [:], context: context)
+            try await ToolCatalog(app.catalog).callTool(name: "account_teleport", arguments: [:], context: context)
         }
         #expect(unknown?.code == -32602)
     }
@@ -158,14 +158,14 @@ struct CatalogTests {
 
     @Test func resourcesAndCompletion() async throws {
         let id = try #require(try await call("account_open", ["owner": "Ada"]).structuredContent?["id"]?.stringValue)
-        #expect(app.catalog.resourceTemplates.map(\.uriTemplate).prefix(2) == ["cqrs://account/{id}", "cqrs://account/{id}/events"])
-        let state = try await app.catalog.readResource(uri: "cqrs://account/\(id)", context: context)
+        #expect(ToolCatalog(app.catalog).resourceTemplates.map(\.uriTemplate).prefix(2) == ["cqrs://account/{id}", "cqrs://account/{id}/events"])
+        let state = try await ToolCatalog(app.catalog).readResource(uri: "cqrs://account/\(id)", context: context)
         #expect(try JSONValue.parse(state[0].text)["state"]?["owner"] == "Ada")
-        let events = try await app.catalog.readResource(uri: "cqrs://account/\(id)/events", context: context)
+        let events = try await ToolCatalog(app.catalog).readResource(uri: "cqrs://account/\(id)/events", context: context)
         #expect(try JSONValue.parse(events[0].text)["total"] == 1)
-        await #expect(throws: MCPError.self) { try await app.catalog.readResource(uri: "cqrs://account/nope", context: context) }
-        await #expect(throws: MCPError.self) { try await app.catalog.readResource(uri: "cqrs://planet/x", context: context) }
-        let completions = try await app.catalog.complete(
+        await #expect(throws: MCPError.self) { try await ToolCatalog(app.catalog).readResource(uri: "cqrs://account/nope", context: context) }
+        await #expect(throws: MCPError.self) { try await ToolCatalog(app.catalog).readResource(uri: "cqrs://planet/x", context: context) }
+        let completions = try await ToolCatalog(app.catalog).complete(
             reference: .resourceTemplate(uri: "cqrs://account/{id}"), argument: "id", value: String(id.prefix(4)), context: context)
         #expect(completions.values.contains(id))
     }
@@ -173,7 +173,7 @@ struct CatalogTests {
     /// Issue 9.7: 150 matching ids gave `total: 100, hasMore: false`.
     @Test func completionCountsEveryMatch() async throws {
         for _ in 0..<150 { _ = try await call("account_open", ["owner": "Many"]) }
-        let all = try await app.catalog.complete(
+        let all = try await ToolCatalog(app.catalog).complete(
             reference: .resourceTemplate(uri: "cqrs://account/{id}"), argument: "id", value: "", context: context)
         #expect(all.values.count == 100 && all.total! >= 150 && all.hasMore)
     }
@@ -184,29 +184,29 @@ struct CatalogTests {
         let (store, storages) = (InMemoryEventStore(), BankApp.Storages.inMemory())
         let full = try BankApp(store: store, storages: storages)
         let restricted = try BankApp(store: store, storages: storages, options: .init(include: ["account_deposit"]))
-        let opened = try await full.catalog.callTool(name: "account_open", arguments: ["owner": "Ada"], context: context)
+        let opened = try await ToolCatalog(full.catalog).callTool(name: "account_open", arguments: ["owner": "Ada"], context: context)
         let id = try #require(opened.structuredContent?["id"]?.stringValue)
-        let everything = try await full.catalog.complete(
+        let everything = try await ToolCatalog(full.catalog).complete(
             reference: .resourceTemplate(uri: "cqrs://account/{id}"), argument: "id", value: "", context: context)
         #expect(everything.values == [id], "the full catalog completes the id")
-        #expect(try await full.catalog.readResource(uri: "cqrs://account/\(id)/events", context: context).count == 1)
-        #expect(restricted.catalog.tools.map(\.name) == ["account_deposit"])
-        #expect(restricted.catalog.resourceTemplates.isEmpty)
-        await #expect(throws: MCPError.self) { try await restricted.catalog.readResource(uri: "cqrs://account/\(id)", context: context) }
+        #expect(try await ToolCatalog(full.catalog).readResource(uri: "cqrs://account/\(id)/events", context: context).count == 1)
+        #expect(ToolCatalog(restricted.catalog).tools.map(\.name) == ["account_deposit"])
+        #expect(ToolCatalog(restricted.catalog).resourceTemplates.isEmpty)
+        await #expect(throws: MCPError.self) { try await ToolCatalog(restricted.catalog).readResource(uri: "cqrs://account/\(id)", context: context) }
         await #expect(throws: MCPError.self) {
-            try await restricted.catalog.readResource(uri: "cqrs://account/\(id)/events", context: context)
+            try await ToolCatalog(restricted.catalog).readResource(uri: "cqrs://account/\(id)/events", context: context)
         }
-        let none = try await restricted.catalog.complete(
+        let none = try await ToolCatalog(restricted.catalog).complete(
             reference: .resourceTemplate(uri: "cqrs://account/{id}"), argument: "id", value: "", context: context)
         #expect(none.values.isEmpty)
         let reader = try BankApp(store: store, storages: storages, options: .init(include: ["account_get"]))
-        #expect(reader.catalog.resourceTemplates.map(\.uriTemplate) == ["cqrs://account/{id}"])
-        #expect(try await reader.catalog.readResource(uri: "cqrs://account/\(id)", context: context).count == 1)
+        #expect(ToolCatalog(reader.catalog).resourceTemplates.map(\.uriTemplate) == ["cqrs://account/{id}"])
+        #expect(try await ToolCatalog(reader.catalog).readResource(uri: "cqrs://account/\(id)", context: context).count == 1)
     }
 
     @Test func catalogCanBeRestricted() throws {
         let restricted = try BankApp(store: InMemoryEventStore(), storages: .inMemory(), options: .init(include: ["account", "movement_list"]))
-        #expect(restricted.catalog.tools.map(\.name) == [
+        #expect(ToolCatalog(restricted.catalog).tools.map(\.name) == [
             "account_open", "account_deposit", "account_withdraw", "account_close", "account_get", "account_list",
             "account_events", "movement_list",
         ])

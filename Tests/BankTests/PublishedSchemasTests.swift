@@ -1,5 +1,7 @@
 @testable import Bank
 import CQRS
+import CQRSCatalog
+import CQRSHTTP
 import CQRSSchema
 import Foundation
 import Testing
@@ -55,6 +57,20 @@ struct PublishedSchemasTests {
             }
         }
         #expect(drifted.isEmpty, "schemas/ drifted from the code (run scripts/regenerate-schemas): \(drifted)")
+    }
+
+    /// `schemas/bank/openapi.json` is what `bank openapi` prints and `bank serve` publishes.
+    @Test func openAPIDocumentMatchesTheCode() throws {
+        let catalog = try BankApp(store: InMemoryEventStore(), storages: .inMemory()).catalog
+        let text = PublishedJSON.text(
+            OpenAPIDocument.make(
+                routes: RESTRoute.routes(of: catalog),
+                info: .init(title: BankApp.title, version: BankApp.version, description: BankApp.instructions)))
+        let url = PublishedSchemas.root.appendingPathComponent("bank/openapi.json")
+        if ProcessInfo.processInfo.environment["CQRS_REGENERATE_SCHEMAS"] == "1" {
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        #expect((try? String(contentsOf: url, encoding: .utf8)) == text, "schemas/bank/openapi.json drifted (run scripts/regenerate-schemas)")
     }
 
     @Test func everySampleValidatesAgainstItsSchema() throws {

@@ -1,10 +1,28 @@
 import CQRS
+import CQRSCatalog
+import CQRSHTTP
 import CQRSPostgres
 import CQRSTesting
 import Foundation
 import PostgresTestSupport
 import Testing
 import TodoList
+
+/// `schemas/todolist/openapi.json` is what `todolist openapi` prints and `todolist serve` publishes.
+@Test func todoListOpenAPIDocumentMatchesTheCode() throws {
+    let catalog = try TodoListApp(store: InMemoryEventStore(), states: InMemoryReadStorage(), items: InMemoryReadStorage()).catalog
+    let text = PublishedJSON.text(
+        OpenAPIDocument.make(
+            routes: RESTRoute.routes(of: catalog),
+            info: .init(title: TodoListApp.title, version: TodoListApp.version, description: TodoListApp.instructions)))
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("schemas/todolist/openapi.json")
+    if ProcessInfo.processInfo.environment["CQRS_REGENERATE_SCHEMAS"] == "1" {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+    #expect((try? String(contentsOf: url, encoding: .utf8)) == text, "schemas/todolist/openapi.json drifted (run scripts/regenerate-schemas)")
+}
 
 @Suite("TodoList domain")
 struct TodoListDomainTests {

@@ -1,16 +1,28 @@
 import CQRS
-import CQRSMCP
+import CQRSCatalog
 import CQRSSchema
 
-/// The bank wired together: engines, views and the MCP tool catalog, over any event store and
+/// The bank wired together: engines, views and the operation catalog, over any event store and
 /// read storages (in memory, SQLite, PostgreSQL…).
 public struct BankApp: Sendable {
     /// The account engine (with the movement, summary and latest-state dispatchers).
     public let accounts: CommandEngine<Account>
     /// The user-right engine.
     public let userRights: CommandEngine<UserRight>
-    /// The generated MCP catalog.
-    public let catalog: ToolCatalog
+    /// The operations every front end renders (MCP tools, REST routes).
+    public let catalog: OperationCatalog
+
+    /// The server's title, version and instructions (MCP handshake, OpenAPI info).
+    public static let title = "Bank"
+    /// The server's version.
+    public static let version = "0.1.0"
+    /// What the server offers and how to use it, for models and people.
+    public static let instructions = """
+        Bank accounts as event-sourced aggregates. Amounts are integers in cents. Open an account with \
+        account_open, then deposit, withdraw or close it by id. Pass expectedVersion (REST: If-Match) to guard \
+        against concurrent changes and idempotencyKey (REST: Idempotency-Key) to make retries safe. Errors \
+        carry a code (e.g. ACCOUNT_INSUFFICIENT_FUNDS) and a message.
+        """
 
     /// Read storages the app needs, one per model type.
     public struct Storages: Sendable {
@@ -40,7 +52,7 @@ public struct BankApp: Sendable {
     }
 
     /// Wires the bank over a store and storages.
-    public init(store: any EventStore, storages: Storages, options: ToolCatalog.Options = .init()) throws {
+    public init(store: any EventStore, storages: Storages, options: OperationCatalog.Options = .init()) throws {
         accounts = CommandEngine<Account>(
             store: store, services: (),
             dispatchers: [
@@ -51,7 +63,7 @@ public struct BankApp: Sendable {
         userRights = CommandEngine<UserRight>(
             store: store, services: (), idGenerator: UserRight.idGenerator,
             dispatchers: [LatestStateProjection(store: store, storage: storages.userRightStates)])
-        var catalog = ToolCatalog(options: options)
+        var catalog = OperationCatalog(options: options)
         try catalog.register(accounts, states: storages.accountStates)
         try catalog.register(view: Movement.self, storage: storages.movements)
         try catalog.register(view: AccountSummary.self, storage: storages.summaries)

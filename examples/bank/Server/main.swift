@@ -1,17 +1,12 @@
-// The bank served to agents: `swift run bank mcp` (stdio) or `swift run bank serve` (HTTP).
+// The bank: `swift run bank serve` (HTTP: /mcp, REST, /openapi.json, /docs), `swift run bank mcp`
+// (stdio), `swift run bank openapi`, `swift run bank --help`.
 import Bank
 import CQRS
 import CQRSRuntime
 
 await ServerProgram.run(
     .init(
-        name: "bank", version: "0.1.0", title: "Bank",
-        instructions: """
-            Bank accounts as event-sourced aggregates. Amounts are integers in cents. Open an account with \
-            account_open, then deposit, withdraw or close it by id. Pass expectedVersion to guard against \
-            concurrent changes and idempotencyKey to make retries safe. Errors come back as tool results \
-            with a code (e.g. ACCOUNT_INSUFFICIENT_FUNDS) and a message.
-            """,
+        name: "bank", version: BankApp.version, title: BankApp.title, instructions: BankApp.instructions,
         defaultStore: "sqlite:bank.sqlite")
 ) { backend, options in
     try BankApp(

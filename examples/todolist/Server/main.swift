@@ -1,18 +1,12 @@
 // To-do lists served to agents: `swift run todolist mcp --store postgres://…` (stdio) or
-// `swift run todolist serve --store postgres://…` (HTTP).
+// `swift run todolist serve --store postgres://…` (HTTP: /mcp, REST, /openapi.json, /docs).
 import CQRS
 import CQRSRuntime
 import TodoList
 
 await ServerProgram.run(
     .init(
-        name: "todolist", version: "0.1.0", title: "To-do lists",
-        instructions: """
-            To-do lists as event-sourced aggregates. Create a list with todolist_create, then add, complete, \
-            reopen, rename or remove items by the list id and the item id (todo_item_list shows a list's items). \
-            Archiving is final. Pass expectedVersion to guard against concurrent changes and idempotencyKey to \
-            make retries safe.
-            """,
+        name: "todolist", version: TodoListApp.version, title: TodoListApp.title, instructions: TodoListApp.instructions,
         defaultStore: "sqlite:todolist.sqlite")
 ) { backend, options in
     try TodoListApp(

@@ -1,24 +1,36 @@
 import CQRS
-import CQRSMCP
+import CQRSCatalog
 import CQRSSchema
 
 /// The to-do lists wired together: the engine with its item view and latest-state projection, and
-/// the generated MCP catalog, over any event store and read storages.
+/// the operation catalog, over any event store and read storages.
 public struct TodoListApp: Sendable {
     /// The list engine.
     public let lists: CommandEngine<TodoList>
-    /// The generated MCP catalog.
-    public let catalog: ToolCatalog
+    /// The operations every front end renders (MCP tools, REST routes).
+    public let catalog: OperationCatalog
+
+    /// The server's title (MCP handshake, OpenAPI info).
+    public static let title = "To-do lists"
+    /// The server's version.
+    public static let version = "0.1.0"
+    /// What the server offers and how to use it, for models and people.
+    public static let instructions = """
+        To-do lists as event-sourced aggregates. Create a list with todolist_create, then add, complete, \
+        reopen, rename or remove items by the list id and the item id (todo_item_list shows a list's items). \
+        Archiving is final. Pass expectedVersion to guard against concurrent changes and idempotencyKey to \
+        make retries safe.
+        """
 
     /// Wires the app over a store and its storages.
     public init(
         store: any EventStore, states: any ReadStorage<AggregateState<TodoList>>, items: any ReadStorage<TodoItem>,
-        options: ToolCatalog.Options = .init()
+        options: OperationCatalog.Options = .init()
     ) throws {
         lists = CommandEngine<TodoList>(
             store: store, services: (),
             dispatchers: [LatestStateProjection(store: store, storage: states), ViewDispatcher(storage: items)])
-        var catalog = ToolCatalog(options: options)
+        var catalog = OperationCatalog(options: options)
         try catalog.register(lists, states: states)
         try catalog.register(view: TodoItem.self, storage: items)
         self.catalog = catalog

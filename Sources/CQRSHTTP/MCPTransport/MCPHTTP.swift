@@ -39,24 +39,19 @@ public final class MCPHTTPTransport: Sendable {
     public var sessionCount: Int { sessions.count }
 
     /// Adds `POST`, `GET` and `DELETE` on ``MCPHTTPOptions/path`` to a router, so other routes
-    /// (a REST API…) can share the same server.
-    public func addRoutes<Context: RequestContext>(to router: some RouterMethods<Context>) {
+    /// (the REST API…) share the same server. The router must run ``GuardMiddleware`` (host, origin,
+    /// token), which sets the principal the handlers read.
+    public func addRoutes<Context: GuardedRequestContext>(to router: some RouterMethods<Context>) {
         let path = RouterPath(options.path)
-        router.post(path) { request, _ in await self.post(request) }
-        router.delete(path) { request, _ in await self.delete(request) }
-        router.get(path) { request, _ in await self.get(request) }
+        router.post(path) { request, context in await self.post(request, user: context.principal) }
+        router.delete(path) { request, context in await self.delete(request, user: context.principal) }
+        router.get(path) { _, _ in self.get() }
     }
 
     // MARK: - Handlers
 
-    /// Serves `POST` on the MCP endpoint.
-    public func post(_ request: Request) async -> Response {
-        if let refusal = checkOrigin(request) { return refusal }
-        let user: String?
-        switch await authenticate(request) {
-        case .success(let principal): user = principal
-        case .failure(let refusal): return refusal.response
-        }
+    /// Serves `POST` on the MCP endpoint for an authenticated `user` (nil: anonymous).
+    public func post(_ request: Request, user: String?) async -> Response {
         guard let contentType = request.headers[.contentType], mediaType(contentType) == "application/json" else {
             return Self.httpError(.unsupportedMediaType, code: -32600, "Content-Type must be application/json")
         }
@@ -199,13 +194,7 @@ public final class MCPHTTPTransport: Sendable {
     }
 
     /// Serves `DELETE` on the MCP endpoint: ends the legacy session named by `Mcp-Session-Id`.
-    public func delete(_ request: Request) async -> Response {
-        if let refusal = checkOrigin(request) { return refusal }
-        let user: String?
-        switch await authenticate(request) {
-        case .success(let principal): user = principal
-        case .failure(let refusal): return refusal.response
-        }
+    public func delete(_ request: Request, user: String?) async -> Response {
         guard let sessionID = request.headers[Self.sessionHeader] else {
             return Self.httpError(.badRequest, code: -32600, "Bad Request: Mcp-Session-Id header is required")
         }
@@ -218,9 +207,7 @@ public final class MCPHTTPTransport: Sendable {
     }
 
     /// Serves `GET` on the MCP endpoint: `405`, there is no standalone SSE stream.
-    public func get(_ request: Request) async -> Response {
-        if let refusal = checkOrigin(request) { return refusal }
-        if case .failure(let refusal) = await authenticate(request) { return refusal.response }
+    public func get() -> Response {
         var headers = HTTPFields()
         headers[.allow] = "POST, DELETE"
         headers[.contentType] = "application/json"
@@ -242,89 +229,6 @@ public final class MCPHTTPTransport: Sendable {
             defer { group.cancelAll() }
             return try await group.next()!
         }
-    }
-
-    // MARK: - Checks
-
-    /// Refuses (403) a request naming a host outside ``MCPHTTPOptions/allowedHosts`` or coming from a
-    /// foreign origin.
-    private func checkOrigin(_ request: Request) -> Response? {
-        if let hosts = options.allowedHosts {
-            guard let authority = request.head.authority, hosts.contains(Self.hostName(authority)) else {
-                return Self.httpError(.forbidden, code: -32600, "Forbidden: host not allowed")
-            }
-        }
-        guard let origin = request.headers[.origin] else { return nil }
-        if isAllowedOrigin(origin) { return nil }
-        return Self.httpError(.forbidden, code: -32600, "Forbidden: origin not allowed")
-    }
-
-    /// The host of a `Host` value, without its port, lowercased (`[::1]:8080` gives `[::1]`).
-    static func hostName(_ authority: String) -> String {
-        let lowered = authority.lowercased()
-        if lowered.hasPrefix("[") {
-            guard let close = lowered.firstIndex(of: "]") else { return lowered }
-            return String(lowered[...close])
-        }
-        return String(lowered.prefix { $0 != ":" })
-    }
-
-    func isAllowedOrigin(_ origin: String) -> Bool {
-        let lowered = origin.lowercased()
-        if options.allowedOrigins.contains(lowered) { return true }
-        guard options.allowLocalhostOrigins else { return false }
-        for scheme in ["http://", "https://"] where lowered.hasPrefix(scheme) {
-            let authority = String(lowered.dropFirst(scheme.count))
-            let host = Self.hostName(authority)
-            guard MCPHTTPOptions.loopbackHosts.contains(host) else { return false }
-            let rest = authority.dropFirst(host.count)
-            if rest.isEmpty { return true }
-            guard rest.first == ":" else { return false }
-            let port = rest.dropFirst()
-            return !port.isEmpty && port.count <= 5 && port.allSatisfy { $0.isASCII && $0.isNumber }
-        }
-        return false
-    }
-
-    struct Refusal: Error {
-        let response: Response
-    }
-
-    private func authenticate(_ request: Request) async -> Result<String?, Refusal> {
-        guard options.authenticate != nil || options.bearerToken != nil else { return .success(nil) }
-        let header = request.headers[.authorization]
-        var token: String?
-        if let header, header.count > 7, header.prefix(7).lowercased() == "bearer " {
-            token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-        }
-        if let token, !token.isEmpty {
-            if let check = options.authenticate {
-                if let principal = await check(token) { return .success(principal) }
-            } else if let expected = options.bearerToken, Self.constantTimeEqual(Array(token.utf8), Array(expected.utf8)) {
-                return .success(nil)
-            }
-        }
-        var challenge = "Bearer"
-        var parameters: [String] = []
-        if let url = options.resourceMetadataURL { parameters.append("resource_metadata=\"\(url)\"") }
-        if token != nil { parameters.append("error=\"invalid_token\"") }
-        if !parameters.isEmpty { challenge += " " + parameters.joined(separator: ", ") }
-        var response = Self.httpError(.unauthorized, code: -32600, "Unauthorized")
-        response.headers[.wwwAuthenticate] = challenge
-        return .failure(Refusal(response: response))
-    }
-
-    /// Compares two byte strings in time that depends only on their lengths.
-    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        var difference = UInt8(truncatingIfNeeded: lhs.count ^ rhs.count)
-        if lhs.count != rhs.count { difference |= 1 }
-        let count = max(lhs.count, rhs.count)
-        for index in 0..<count {
-            let left = index < lhs.count ? lhs[index] : 0
-            let right = index < rhs.count ? rhs[index] : 0
-            difference |= left ^ right
-        }
-        return difference == 0
     }
 
     /// Decodes an `Mcp-Name`/`Mcp-Param-*` header value, including the `=?base64?…?=` form.
@@ -371,7 +275,9 @@ extension MCPHTTPTransport {
     public func makeApplication(
         host: String = "127.0.0.1", port: Int = 8080, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: ServerRequestContext.self)
+        router.add(middleware: RequestIdMiddleware())
+        router.add(middleware: GuardMiddleware(options: options))
         addRoutes(to: router)
         return Application(
             router: router, server: httpServer,

@@ -2,11 +2,8 @@ import CQRS
 import CQRSSchema
 import Foundation
 
-/// Schemas, argument handling and result shapes shared by the catalog's tools.
-extension ToolCatalog {
-    static let readAnnotations = MCPToolAnnotations(
-        readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false)
-
+/// Schemas, argument handling and result shapes shared by the catalog's operations.
+extension OperationCatalog {
     static let limitSchema: JSONValue = [
         "type": "integer", "minimum": 1, "maximum": .int(ReadQuery.maximumLimit), "default": .int(ReadQuery.defaultLimit),
         "description": .string("Page size (default \(ReadQuery.defaultLimit), at most \(ReadQuery.maximumLimit))."),
@@ -15,19 +12,6 @@ extension ToolCatalog {
     static let cursorSchema: JSONValue = [
         "type": "string", "minLength": 1, "description": "The nextCursor of the previous page.",
     ]
-
-    /// The longest text mirror of a result; a longer one is a summary (the result is in structuredContent).
-    public static let textMirrorLimit = 64 << 10
-
-    /// The text content of a result: its JSON, or a summary where that would double a large result.
-    /// (2025-03-26 clients get no structuredContent, so they always get the JSON.)
-    static func textMirror(of output: JSONValue, version: String) -> String {
-        let text = output.serialized()
-        guard version != "2025-03-26", text.utf8.count > textMirrorLimit else { return text }
-        var summary = "The result is \(text.utf8.count) bytes of JSON; it is in structuredContent."
-        if let next = output["nextCursor"]?.stringValue { summary += " More follow: pass cursor \(next)." }
-        return summary
-    }
 
     /// The schema of an id argument: the ``Identifier`` rule.
     static func idSchema(_ description: String) -> JSONValue {
@@ -49,11 +33,6 @@ extension ToolCatalog {
         return number
     }
 
-    static func errorResult(_ error: CqrsError) -> MCPToolResult {
-        let json = (try? CQRSJSON.value(of: error)) ?? .object([:])
-        return MCPToolResult(structuredContent: json, text: error.description, isError: true)
-    }
-
     static func commandResult<E>(_ result: CommandResult<E>) -> JSONValue {
         var json: [String: JSONValue] = ["id": .string(result.aggregateId), "version": .int(result.version)]
         if let position = result.globalPosition { json["globalPosition"] = .int(Int(position)) }
@@ -61,10 +40,27 @@ extension ToolCatalog {
         return .object(json)
     }
 
-    static func commandContext(_ context: MCPCallContext, defaultUser: String) -> CommandContext {
-        // Never the session id: it is a bearer capability, and the audit log is readable by any client.
-        let bag: [String: JSONValue] = ["transport": "mcp", "mcpRequestId": .string(context.requestId)]
-        return CommandContext(currentUser: context.user ?? defaultUser, metadata: .object(bag))
+    static let idempotencyProperty: JSONValue = [
+        "type": "string", "minLength": 1, "maxLength": 200, "pattern": .string(Identifier.pattern),
+        "description": "Optional key that makes retries safe: a repeated call with the same key and arguments returns the first result and changes nothing.",
+    ]
+
+    static let commandResultSchema = objectSchema(
+        [
+            ("id", ["type": "string", "description": "The aggregate's id."]),
+            ("version", ["type": "integer", "minimum": 0, "description": "The version after the command."]),
+            ("globalPosition", ["type": "integer", "minimum": 1, "description": "The global log position of the last event written."]),
+            ("replayed", ["type": "boolean", "description": "True when this repeats the stored result of an earlier call with the same idempotency key."]),
+        ], required: ["id", "version"], additional: false)
+
+    /// The schema of a page: `key` holds the items, `total` counts them all, `nextCursor` follows.
+    static func pageSchema(key: String, item: JSONValue, what: String) -> JSONValue {
+        objectSchema(
+            [
+                (key, ["type": "array", "items": item]),
+                ("total", ["type": "integer", "minimum": 0, "description": .string("How many \(what) there are in all.")]),
+                ("nextCursor", ["type": "string", "description": "Pass it as `cursor` to get the next page."]),
+            ], required: [key, "total"], additional: false)
     }
 
     /// An object schema with properties in the given order.
@@ -86,6 +82,13 @@ extension ToolCatalog {
         var description: String?
         /// Whether the command type is a keyed enum (`{"name":{fields}}`) rather than a plain struct.
         var keyed: Bool
+
+        /// The case's fields alone, as an object schema.
+        var bodySchema: JSONValue {
+            var schema = OperationCatalog.objectSchema(properties, required: required, additional: false).objectValue ?? [:]
+            if let description { schema["description"] = .string(description) }
+            return .object(schema)
+        }
     }
 
     /// The cases of a command type's derived schema: a keyed enum gives one per case, anything else
@@ -128,10 +131,10 @@ extension ToolCatalog {
         }
     }
 
-    static func listEntry<M: ReadModel>(
-        name: String, title: String, group: String, description: String, model: M.Type, itemSchema: JSONValue,
+    static func listOperation<M: ReadModel>(
+        name: String, group: String, kind: OperationKind, title: String, description: String, item: NamedSchema,
         storage: any ReadStorage<M>, parentDescription: String?, budget: Int
-    ) -> Entry {
+    ) -> CatalogOperation {
         let sortable = (M.sortableFields.union(["id"])).sorted()
         var properties: [(String, JSONValue)] = []
         if let parentDescription {
@@ -143,23 +146,22 @@ extension ToolCatalog {
             ("limit", limitSchema),
             ("cursor", cursorSchema),
         ]
-        return Entry(
-            tool: MCPTool(
-                name: name, title: title, description: description,
-                inputSchema: objectSchema(properties, required: parentDescription == nil ? [] : ["parentId"], additional: false),
-                outputSchema: objectSchema(
-                    [
-                        ("items", ["type": "array", "items": itemSchema]),
-                        ("total", ["type": "integer", "minimum": 0, "description": "How many match the filter in all."]),
-                        ("nextCursor", ["type": "string", "description": "Pass it as `cursor` to get the next page."]),
-                    ], required: ["items", "total"], additional: false),
-                annotations: readAnnotations),
-            group: group,
-            call: { arguments, _ in
-                let query = try QueryArguments.query(from: arguments)
-                let page = try await storage.query(query, parentId: arguments["parentId"]?.stringValue)
+        let access = ListAccess(
+            item: item, sortableFields: sortable,
+            read: { query, parentId in
+                let page = try await storage.query(query, parentId: parentId)
                 let items = try page.items.map { try CQRSJSON.value(of: $0) }
                 return Self.page(items, key: "items", offset: query.offset, total: page.total, budget: budget)
+            })
+        return CatalogOperation(
+            name: name, group: group, kind: kind, title: title, description: description,
+            input: NamedSchema(
+                name: Naming.pascal(name) + "Input",
+                schema: objectSchema(properties, required: parentDescription == nil ? [] : ["parentId"], additional: false)),
+            output: NamedSchema(name: item.name + "Page", schema: pageSchema(key: "items", item: item.schema, what: "items match the filter")),
+            semantics: .read, errors: [.invalid, .unavailable], list: access,
+            run: { arguments, _ in
+                try await access.query(QueryArguments.query(from: arguments), parentId: arguments["parentId"]?.stringValue)
             })
     }
 

@@ -2,16 +2,18 @@ import CQRS
 import CQRSSchema
 import Foundation
 
-/// Opaque page cursors: the offset, base64url-encoded with a version prefix.
-enum Cursor {
-    static func encode(_ offset: Int) -> String {
+/// Opaque page cursors: the offset, base64url-encoded with a version prefix. Every front end
+/// hands out and takes the same cursors.
+public enum Cursor {
+    /// The cursor of the page that starts at `offset`.
+    public static func encode(_ offset: Int) -> String {
         Data("o1:\(offset)".utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
     /// The offset a cursor stands for (0 without one).
     /// - Throws: 400 `VALIDATION_FAILED` for a cursor this server did not make.
-    static func offset(_ cursor: JSONValue?) throws -> Int {
+    public static func offset(_ cursor: JSONValue?) throws -> Int {
         guard let text = cursor?.stringValue else { return 0 }
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
@@ -88,14 +90,14 @@ enum QueryArguments {
         }
         return ReadQuery(
             filter: conditions.isEmpty ? nil : .and(conditions), sort: sort, offset: try Cursor.offset(arguments["cursor"]),
-            limit: try ToolCatalog.integer(arguments["limit"], "limit") ?? ReadQuery.defaultLimit)
+            limit: try OperationCatalog.integer(arguments["limit"], "limit") ?? ReadQuery.defaultLimit)
     }
 }
 
-/// Tool names and titles from type and case names.
-enum Naming {
+/// Operation names, titles and path segments from type and case names.
+public enum Naming {
     /// `addItem` → `add_item`, `user_right` stays.
-    static func snake(_ name: String) -> String {
+    public static func snake(_ name: String) -> String {
         var result = ""
         for character in name {
             if character.isUppercase {
@@ -111,12 +113,28 @@ enum Naming {
     }
 
     /// `user_right` → "User right", `addItem` → "Add item".
-    static func title(_ name: String) -> String {
+    public static func title(_ name: String) -> String {
         let words = snake(name).split(separator: "_").joined(separator: " ")
         return words.prefix(1).uppercased() + words.dropFirst()
     }
 
-    static func isValidToolName(_ name: String) -> Bool {
+    /// `user_right` → `UserRight`: a schema name.
+    public static func pascal(_ name: String) -> String {
+        snake(name).split(separator: "_").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    }
+
+    /// `account` → `accounts`, `user_right` → `user_rights`, `account_summary` → `account_summaries`:
+    /// the path segment of a collection.
+    public static func plural(_ name: String) -> String {
+        let word = snake(name)
+        let vowels = "aeiou"
+        if word.hasSuffix("y"), let before = word.dropLast().last, !vowels.contains(before) { return word.dropLast() + "ies" }
+        if ["s", "x", "z", "ch", "sh"].contains(where: { word.hasSuffix($0) }) { return word + "es" }
+        return word + "s"
+    }
+
+    /// Whether a name is `^[a-z0-9_]{1,64}$` (what MCP hosts accept as a tool name).
+    public static func isValidOperationName(_ name: String) -> Bool {
         (1...64).contains(name.utf8.count)
             && name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
     }
@@ -132,5 +150,36 @@ extension JSONValue {
         case .array(let elements): elements.reduce(2) { $0 + $1.estimatedSize + 1 }
         case .object(let members): members.reduce(2) { $0 + $1.key.utf8.count + 4 + $1.value.estimatedSize }
         }
+    }
+}
+
+/// The rule that a query names only fields its item schema declares.
+enum FieldPaths {
+    /// - Throws: 400 naming the first filter field the item schema does not declare, or the first
+    ///   sort field that is not sortable.
+    static func check(_ query: ReadQuery, item: JSONValue, sortable: [String]) throws {
+        for field in query.filter?.fields ?? [] where !declares(item, path: field.split(separator: ".").map(String.init)) {
+            throw CqrsError.validation(
+                "Unknown filter field '\(field)'", details: ["field": .string(field), "parameter": "filter"])
+        }
+        for key in query.sort where !sortable.contains(key.field) {
+            throw CqrsError.validation(
+                "Cannot sort on '\(key.field)'; sortable fields: \(sortable.joined(separator: ", "))",
+                details: ["field": .string(key.field), "parameter": "sort"])
+        }
+    }
+
+    /// Whether `schema` declares the dotted path (through `properties`, and any branch of
+    /// `oneOf`/`anyOf`/`allOf`); an object schema that allows other properties declares them all.
+    static func declares(_ schema: JSONValue, path: [String]) -> Bool {
+        guard let first = path.first else { return true }
+        for keyword in ["oneOf", "anyOf", "allOf"] {
+            if let branches = schema[keyword]?.arrayValue, branches.contains(where: { declares($0, path: path) }) { return true }
+        }
+        if let property = schema["properties"]?[first] { return declares(property, path: Array(path.dropFirst())) }
+        if let additional = schema["additionalProperties"], additional != .bool(false), additional.objectValue != nil {
+            return declares(additional, path: Array(path.dropFirst()))
+        }
+        return schema["additionalProperties"] == .bool(true)
     }
 }

@@ -1,0 +1,256 @@
+import CQRS
+import CQRSSchema
+import Foundation
+
+/// The operations of registered aggregates and views, generated from their Swift declarations
+/// and rendered by every front end (MCP tools, REST routes and their OpenAPI document).
+///
+/// For an aggregate of type `account`:
+/// - one operation per create-command case (`account_open`) and per update-command case
+///   (`account_deposit`, … with `id`, optional `expectedVersion` and `idempotencyKey`);
+/// - `account_get` (latest state), `account_list` (filter, sort, paging over latest states, when a
+///   state storage is registered) and `account_events` (the audit log);
+/// - for each registered view: `<view>_get` and `<view>_list` (child views take `parentId`).
+///
+/// ``call(_:arguments:context:)`` validates the arguments against the operation's input schema
+/// before anything runs; a violation is a 400 `VALIDATION_FAILED` listing every JSON pointer.
+public struct OperationCatalog: Sendable {
+    /// Which operations the catalog holds, and how pages are bounded.
+    public struct Options: Sendable {
+        /// When set, only these aggregate types, view types or operation names are registered.
+        public var include: Set<String>?
+        /// The user recorded on commands when the transport authenticated nobody.
+        public var defaultUser: String
+        /// About the most bytes of JSON one list or audit-log page carries: a page stops before the
+        /// item that would pass it (it always holds at least one) and returns `nextCursor`.
+        public var pageByteBudget: Int
+
+        /// Creates options.
+        public init(include: Set<String>? = nil, defaultUser: String = "anonymous", pageByteBudget: Int = 4 << 20) {
+            self.include = include
+            self.defaultUser = defaultUser
+            self.pageByteBudget = max(1024, pageByteBudget)
+        }
+    }
+
+    /// Every operation, in registration order.
+    public private(set) var operations: [CatalogOperation] = []
+    private var index: [String: Int] = [:]
+    /// The aggregate types registered, in order.
+    public private(set) var aggregateTypes: [String] = []
+    /// The options in force.
+    public let options: Options
+
+    /// An empty catalog.
+    public init(options: Options = Options()) {
+        self.options = options
+    }
+
+    /// The operation with this name.
+    public func operation(named name: String) -> CatalogOperation? {
+        index[name].map { operations[$0] }
+    }
+
+    // MARK: - Registration
+
+    /// Registers an aggregate's commands, reads and audit log.
+    ///
+    /// - Parameter states: the latest-state storage kept by a ``LatestStateProjection``; when given,
+    ///   `<type>_list` is generated.
+    /// - Throws: a configuration error when a generated name is invalid or taken, or a command case
+    ///   has a field named `id`, `expectedVersion` or `idempotencyKey`.
+    public mutating func register<A: CommandHandler>(
+        _ engine: CommandEngine<A>, states: (any ReadStorage<AggregateState<A>>)? = nil
+    ) throws
+    where
+        A: JSONSchemaProviding, A.CreateCommand: JSONSchemaProviding, A.UpdateCommand: JSONSchemaProviding,
+        A.Event: JSONSchemaProviding
+    {
+        let type = A.aggregateType
+        let noun = Naming.title(type).lowercased()
+        let pascal = Naming.pascal(type)
+        let budget = options.pageByteBudget
+        let idProperty = Self.idSchema("The \(noun)'s id.")
+        let commandOutput = NamedSchema(name: "CommandResult", schema: Self.commandResultSchema)
+        let commandErrors: [OperationError] = [.invalid, .conflict, .keyReused, .unavailable]
+        aggregateTypes.append(type)
+
+        for command in try Self.cases(of: A.CreateCommand.jsonSchema, defaultName: "create", group: type) {
+            let name = "\(type)_\(Naming.snake(command.name))"
+            var properties = command.properties
+            properties.append(("idempotencyKey", Self.idempotencyProperty))
+            try add(
+                CatalogOperation(
+                    name: name, group: type, kind: .create(command: command.name),
+                    title: "\(Naming.title(type)): \(Naming.title(command.name).lowercased())",
+                    description: command.description ?? "Creates a \(noun) (\(command.name)).",
+                    input: NamedSchema(
+                        name: Naming.pascal(name) + "Input",
+                        schema: Self.objectSchema(properties, required: command.required, additional: false)),
+                    body: NamedSchema(name: Naming.pascal(name), schema: command.bodySchema), output: commandOutput,
+                    semantics: OperationSemantics(readOnly: false, destructive: false, idempotent: false),
+                    errors: commandErrors,
+                    run: { arguments, context in
+                        var members = arguments.objectValue ?? [:]
+                        let key = members.removeValue(forKey: "idempotencyKey")?.stringValue
+                        let decoded = try Self.decodeCommand(A.CreateCommand.self, command: command, members: members)
+                        let result = try await engine.create(
+                            decoded, context: context, metadata: ["operation": name], idempotencyKey: key)
+                        return Self.commandResult(result)
+                    }))
+        }
+
+        for command in try Self.cases(of: A.UpdateCommand.jsonSchema, defaultName: "update", group: type) {
+            for reserved in ["id", "expectedVersion", "idempotencyKey"] where command.properties.contains(where: { $0.0 == reserved }) {
+                throw InfrastructureError.configurationError.error(
+                    "\(type) command \(command.name) has a field named \(reserved), which the catalog reserves")
+            }
+            let name = "\(type)_\(Naming.snake(command.name))"
+            var properties: [(String, JSONValue)] = [("id", idProperty)]
+            properties += command.properties
+            properties.append(
+                ("expectedVersion", [
+                    "type": "integer", "minimum": 1, "maximum": .int(Int.max),
+                    "description": .string("Optional: fail with a conflict unless the \(noun) is at this version."),
+                ]))
+            properties.append(("idempotencyKey", Self.idempotencyProperty))
+            try add(
+                CatalogOperation(
+                    name: name, group: type, kind: .update(command: command.name),
+                    title: "\(Naming.title(type)): \(Naming.title(command.name).lowercased())",
+                    description: command.description ?? "Runs \(command.name) on a \(noun).",
+                    input: NamedSchema(
+                        name: Naming.pascal(name) + "Input",
+                        schema: Self.objectSchema(properties, required: ["id"] + command.required, additional: false)),
+                    body: NamedSchema(name: Naming.pascal(name), schema: command.bodySchema), output: commandOutput,
+                    semantics: OperationSemantics(
+                        readOnly: false, destructive: A.destructiveCommands.contains(command.name), idempotent: false),
+                    errors: commandErrors + [.notFound],
+                    run: { arguments, context in
+                        var members = arguments.objectValue ?? [:]
+                        let id = members.removeValue(forKey: "id")?.stringValue ?? ""
+                        let expected = try Self.integer(members.removeValue(forKey: "expectedVersion"), "expectedVersion")
+                        let key = members.removeValue(forKey: "idempotencyKey")?.stringValue
+                        let decoded = try Self.decodeCommand(A.UpdateCommand.self, command: command, members: members)
+                        let result = try await engine.update(
+                            id: id, decoded, context: context, metadata: ["operation": name], expectedVersion: expected,
+                            idempotencyKey: key)
+                        return Self.commandResult(result)
+                    }))
+        }
+
+        let state = NamedSchema(name: pascal + "State", schema: AggregateState<A>.jsonSchema.json)
+        try add(
+            CatalogOperation(
+                name: "\(type)_get", group: type, kind: .get, title: "\(Naming.title(type)): get",
+                description: "The latest state of one \(noun), read from its events: {\"id\",\"version\",\"state\"}.",
+                input: NamedSchema(
+                    name: pascal + "GetInput", schema: Self.objectSchema([("id", idProperty)], required: ["id"], additional: false)),
+                output: state, semantics: .read, errors: [.invalid, .notFound, .unavailable],
+                run: { arguments, _ in
+                    let id = arguments["id"]?.stringValue ?? ""
+                    guard let loaded = try await engine.load(id: id) else { throw CqrsError.aggregateNotFound(type, id: id) }
+                    return try CQRSJSON.value(of: AggregateState(id: id, version: loaded.version, state: loaded.state))
+                }))
+
+        if let states {
+            try add(
+                Self.listOperation(
+                    name: "\(type)_list", group: type, kind: .list, title: "\(Naming.title(type)): list",
+                    description: "Lists \(noun)s (latest states) with optional filters, sorting and paging.",
+                    item: state, storage: states, parentDescription: nil, budget: budget))
+        }
+
+        let entry = NamedSchema(name: "AuditEntry", schema: AuditEntry.jsonSchema.json)
+        try add(
+            CatalogOperation(
+                name: "\(type)_events", group: type, kind: .events, title: "\(Naming.title(type)): events",
+                description: "The audit log of one \(noun): its events in order, paged.",
+                input: NamedSchema(
+                    name: pascal + "EventsInput",
+                    schema: Self.objectSchema(
+                        [("id", idProperty), ("limit", Self.limitSchema), ("cursor", Self.cursorSchema)], required: ["id"],
+                        additional: false)),
+                output: NamedSchema(name: "AuditPage", schema: Self.pageSchema(key: "events", item: entry.schema, what: "events")),
+                semantics: .read, errors: [.invalid, .notFound, .unavailable],
+                run: { arguments, _ in
+                    let id = arguments["id"]?.stringValue ?? ""
+                    let limit = try Self.integer(arguments["limit"], "limit") ?? ReadQuery.defaultLimit
+                    let offset = try Cursor.offset(arguments["cursor"])
+                    let page = try await engine.auditLog(id: id, offset: offset, limit: limit)
+                    let events = try page.events.map { try CQRSJSON.value(of: AuditEntry($0)) }
+                    return Self.page(events, key: "events", offset: offset, total: page.total, budget: budget)
+                }))
+    }
+
+    /// Registers a view's `<view>_get` and `<view>_list` operations.
+    public mutating func register<V: View>(view: V.Type, storage: any ReadStorage<V>) throws where V: JSONSchemaProviding {
+        let name = Naming.snake(V.modelType)
+        let noun = Naming.title(V.modelType).lowercased()
+        let parentType = V.isChild ? V.Source.aggregateType : nil
+        let parent = Naming.title(V.Source.aggregateType).lowercased()
+        let document = NamedSchema(name: Naming.pascal(name), schema: V.jsonSchema.json)
+        var keyProperties: [(String, JSONValue)] = []
+        if V.isChild {
+            keyProperties.append(("parentId", Self.idSchema("The id of the \(parent) it belongs to.")))
+        }
+        keyProperties.append(("id", Self.idSchema("The \(noun)'s id.")))
+        try add(
+            CatalogOperation(
+                name: "\(name)_get", group: V.modelType, kind: .viewGet, title: "\(Naming.title(V.modelType)): get",
+                description: (document.schema["description"]?.stringValue ?? "One \(noun).") + " Returns one \(noun) by id.",
+                input: NamedSchema(
+                    name: Naming.pascal(name) + "GetInput",
+                    schema: Self.objectSchema(keyProperties, required: keyProperties.map(\.0), additional: false)),
+                output: document, semantics: .read, errors: [.invalid, .notFound, .unavailable], parentType: parentType,
+                run: { arguments, _ in
+                    let id = arguments["id"]?.stringValue ?? ""
+                    guard let found = try await storage.find(id: id, parentId: arguments["parentId"]?.stringValue) else {
+                        throw InfrastructureError.notFound.error("\(noun) '\(id)' not found", details: ["id": .string(id)])
+                    }
+                    return try CQRSJSON.value(of: found)
+                }))
+        var list = Self.listOperation(
+            name: "\(name)_list", group: V.modelType, kind: .viewList, title: "\(Naming.title(V.modelType)): list",
+            description: (document.schema["description"]?.stringValue ?? "") + " Lists \(noun)s"
+                + (V.isChild ? " of one \(parent)" : "") + " with optional filters, sorting and paging.",
+            item: document, storage: storage,
+            parentDescription: V.isChild ? "The id of the \(parent) whose \(noun)s to list." : nil,
+            budget: options.pageByteBudget)
+        list.parentType = parentType
+        try add(list)
+    }
+
+    private mutating func add(_ operation: CatalogOperation) throws {
+        if let include = options.include, !include.contains(operation.group), !include.contains(operation.name) { return }
+        guard Naming.isValidOperationName(operation.name) else {
+            throw CqrsError.validation("Invalid operation name '\(operation.name)' (expected ^[a-z0-9_]{1,64}$)")
+        }
+        guard index[operation.name] == nil else {
+            throw CqrsError.validation("Two operations are named '\(operation.name)'")
+        }
+        index[operation.name] = operations.count
+        operations.append(operation)
+    }
+
+    // MARK: - Calling
+
+    /// Validates `arguments` against the operation's input schema, then runs it.
+    ///
+    /// - Throws: 400 `VALIDATION_FAILED` with `details.violations` (each `pointer`, `keyword`,
+    ///   `message`) for arguments that break the schema; otherwise whatever the operation throws
+    ///   (domain errors, not found, conflicts, store outages), as a ``CqrsError``.
+    public func call(_ operation: CatalogOperation, arguments: JSONValue, context: CommandContext) async throws -> JSONValue {
+        let violations = JSONSchema.validate(arguments, against: operation.input.schema)
+        if !violations.isEmpty {
+            throw CqrsError.validation(
+                "Invalid arguments for \(operation.name): " + violations.map(\.description).joined(separator: "; "),
+                details: ["violations": try CQRSJSON.value(of: violations)])
+        }
+        do {
+            return try await operation.run(arguments, context)
+        } catch {
+            throw CqrsError.wrapping(error)
+        }
+    }
+}

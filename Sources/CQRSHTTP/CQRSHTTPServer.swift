@@ -1,0 +1,105 @@
+import CQRS
+import CQRSCatalog
+import CQRSMCP
+import CQRSSchema
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+
+/// One Hummingbird application serving a catalog every way: MCP at `/mcp`, the REST routes,
+/// `/openapi.json`, the `/docs` page, `/health` and `/ready`, all behind the same middleware
+/// (request id, Host/Origin check, bearer token).
+public struct CQRSHTTPServer: Sendable {
+    /// The MCP endpoint.
+    public let transport: MCPHTTPTransport
+    /// The REST routes.
+    public let rest: RESTAPI
+    /// The OpenAPI document served at `/openapi.json`.
+    public let openAPI: JSONValue
+    private let openAPIBytes: [UInt8]
+    private let readiness: @Sendable () async throws -> Void
+
+    /// Creates the server.
+    /// - Parameters:
+    ///   - mcp: the MCP server (usually over a ``ToolCatalog`` of the same catalog).
+    ///   - catalog: the operations the REST routes render.
+    ///   - info: the OpenAPI document's title, version and description.
+    ///   - options: guards and limits shared by every route.
+    ///   - readiness: throws when the store does not answer (then `/ready` is a 503).
+    public init(
+        mcp: MCPServer, catalog: OperationCatalog, info: OpenAPIDocument.Info, options: MCPHTTPOptions = MCPHTTPOptions(),
+        readiness: @escaping @Sendable () async throws -> Void = {}, logger: Logger? = nil
+    ) {
+        transport = MCPHTTPTransport(server: mcp, options: options, logger: logger)
+        rest = RESTAPI(catalog: catalog, options: options)
+        openAPI = OpenAPIDocument.make(routes: rest.routes, info: info)
+        openAPIBytes = openAPI.serializedBytes(sortedKeys: true)
+        self.readiness = readiness
+    }
+
+    /// The router with every route and the shared middleware.
+    public func router() -> Router<ServerRequestContext> {
+        let router = Router(context: ServerRequestContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: RequestIdMiddleware())
+        router.add(middleware: GuardMiddleware(options: transport.options))
+        transport.addRoutes(to: router)
+        rest.addRoutes(to: router)
+        router.get("/openapi.json") { _, _ in
+            Self.bytes(.ok, openAPIBytes, type: "application/json")
+        }
+        router.get("/health") { _, _ in RESTAPI.json(.ok, ["status": "ok"]) }
+        router.get("/ready") { _, context in
+            do {
+                try await MCPHTTPTransport.within(.seconds(5)) { try await readiness() }
+                return RESTAPI.json(.ok, ["status": "ready"])
+            } catch {
+                var problem = Problem.error(from: error)
+                if problem.status != 503 { problem = GenericError.serviceUnavailable.error("The store does not answer") }
+                return Problem.response(for: problem, requestId: context.requestId)
+            }
+        }
+        router.get("/docs") { _, _ in Self.asset(DocsAssets.html, type: "text/html; charset=utf-8") }
+        router.get("/docs/docs.css") { _, _ in Self.asset(DocsAssets.css, type: "text/css; charset=utf-8") }
+        router.get("/docs/docs.js") { _, _ in Self.asset(DocsAssets.javascript, type: "text/javascript; charset=utf-8") }
+        for path in ["/openapi.json", "/health", "/ready", "/docs", "/docs/docs.css", "/docs/docs.js"] {
+            RESTAPI.refuseOtherMethods(at: path, allowing: [.get], on: router)
+        }
+        return router
+    }
+
+    /// Builds the application.
+    /// - Parameters:
+    ///   - host: The address to bind (loopback by default).
+    ///   - port: The port (0 picks a free one; read it in `onServerRunning`).
+    public func makeApplication(
+        host: String = "127.0.0.1", port: Int = 8080, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(), server: transport.httpServer,
+            configuration: .init(
+                address: .hostname(host, port: port), serverName: nil,
+                availableConnectionsDelegate: MaximumAvailableConnections(transport.options.maxConnections)),
+            onServerRunning: onServerRunning, logger: transport.logger)
+    }
+
+    /// Builds and runs the application until SIGINT/SIGTERM (graceful shutdown).
+    public func run(host: String = "127.0.0.1", port: Int = 8080) async throws {
+        try await makeApplication(host: host, port: port).runService()
+    }
+
+    private static func asset(_ text: String, type: String) -> Response {
+        var response = bytes(.ok, Array(text.utf8), type: type)
+        response.headers[.contentSecurityPolicy] =
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'"
+        response.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        return response
+    }
+
+    private static func bytes(_ status: HTTPResponse.Status, _ bytes: [UInt8], type: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = type
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import CQRS
+import CQRSCatalog
+import CQRSHTTP
+import CQRSMCP
+import CQRSSchema
+import Foundation
+import Logging
+
+/// `serve`: MCP at /mcp, the REST API, /openapi.json, /docs, /health and /ready on one HTTP server.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Serve MCP (/mcp), the REST API, /openapi.json and /docs over HTTP.")
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(help: "The address to bind (loopback by default).")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "The port to listen on.")
+    var port: Int = 8080
+
+    @Option(help: "A bearer token every request must carry (or CQRS_MCP_TOKEN).")
+    var token: String?
+
+    @Option(help: "Seconds an idle MCP session lives.")
+    var sessionIdleTimeout: Int = 600
+
+    @Option(help: "The most MCP sessions kept (the least recently used idle one makes room).")
+    var maxSessions: Int = 1000
+
+    @Option(help: "Seconds a TCP connection may stay idle before it is closed.")
+    var connectionIdleTimeout: Int = 30
+
+    @Option(help: "The most TCP connections served at once.")
+    var maxConnections: Int = 512
+
+    func run() async throws {
+        let description = ServerProgram.program.description
+        try await reportingFailure(description.name) {
+            let (backend, catalog, server, logger) = try await store.open()
+            let token = token ?? ProcessInfo.processInfo.environment["CQRS_MCP_TOKEN"]
+            // Bound to loopback, only loopback host names are served (DNS-rebinding defence).
+            let loopback = MCPHTTPOptions.loopbackHosts.contains(host.lowercased()) || host == "::1"
+            let options = MCPHTTPOptions(
+                allowedHosts: loopback ? MCPHTTPOptions.loopbackHosts : nil, bearerToken: token,
+                sessionIdleTimeout: .seconds(max(1, sessionIdleTimeout)), maxSessions: maxSessions,
+                connectionIdleTimeout: .seconds(max(1, connectionIdleTimeout)), maxConnections: maxConnections)
+            let eventStore = backend.eventStore
+            let http = CQRSHTTPServer(
+                mcp: server, catalog: catalog, info: description.openAPIInfo, options: options,
+                readiness: { _ = try await eventStore.streamVersion(aggregateType: "readiness", id: "probe") }, logger: logger)
+            logger.info(
+                "Serving http://\(host):\(port) (/mcp, REST, /openapi.json, /docs)",
+                metadata: ["store": .string(backend.description), "auth": .string(token == nil ? "none" : "bearer")])
+            do {
+                try await http.run(host: host, port: port)
+            } catch {
+                await backend.close()
+                throw error
+            }
+            await backend.close()
+        }
+    }
+}
+
+/// `mcp`: MCP over standard input and output (what editors launch).
+struct StdioCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "mcp", abstract: "Serve MCP over standard input and output.")
+
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        try await reportingFailure(ServerProgram.program.description.name) {
+            let (backend, _, server, logger) = try await store.open()
+            logger.info("Serving MCP over stdio", metadata: ["store": .string(backend.description)])
+            await MCPStdioTransport(server: server).run()
+            await backend.close()
+        }
+    }
+}
+
+/// `openapi`: prints the OpenAPI 3.1 document (the one `serve` publishes at /openapi.json).
+struct OpenAPICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "openapi", abstract: "Print the OpenAPI 3.1 document.")
+
+    func run() async throws {
+        let program = ServerProgram.program
+        try await reportingFailure(program.description.name) {
+            let catalog = try await program.makeCatalog(try await Backend.open("memory:"), OperationCatalog.Options())
+            let document = OpenAPIDocument.make(routes: RESTRoute.routes(of: catalog), info: program.description.openAPIInfo)
+            print(PublishedJSON.text(document), terminator: "")
+        }
+    }
+}
+
+/// `schemas`: the catalog's named schemas (commands, states, views, pages), printed as one JSON
+/// object or written one file per schema.
+struct SchemasCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schemas", abstract: "Print the named JSON Schemas, or write them to a folder.")
+
+    @Option(help: "Write NAME.schema.json files into this folder instead of printing.")
+    var output: String?
+
+    func run() async throws {
+        let program = ServerProgram.program
+        try await reportingFailure(program.description.name) {
+            let catalog = try await program.makeCatalog(try await Backend.open("memory:"), OperationCatalog.Options())
+            let schemas = catalog.namedSchemas
+            guard let output else {
+                print(PublishedJSON.text(.object(schemas)), terminator: "")
+                return
+            }
+            let folder = URL(fileURLWithPath: output)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for (name, schema) in schemas.sorted(by: { $0.key < $1.key }) {
+                try PublishedJSON.text(PublishedJSON.standalone(schema, title: name))
+                    .write(to: folder.appendingPathComponent("\(name).schema.json"), atomically: true, encoding: .utf8)
+            }
+            print("Wrote \(schemas.count) schemas to \(output)")
+        }
+    }
+}

@@ -126,8 +126,26 @@ extension OperationCatalog {
         let json: JSONValue = command.keyed ? .object([command.name: .object(members)]) : .object(members)
         do {
             return try CQRSJSON.decode(C.self, from: json)
+        } catch let error as DecodingError {
+            // The schema passed; what is left is a value the decoder cannot hold exactly (an integral
+            // double of 2⁵³ or more for an Int). Say where, never the decoder's own text.
+            let path: [CodingKey] =
+                switch error {
+                case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context),
+                    .keyNotFound(_, let context):
+                    context.codingPath
+                @unknown default: []
+                }
+            let keys = path.map { $0.intValue.map(String.init) ?? $0.stringValue }
+            let pointer = (command.keyed ? keys.dropFirst() : keys[...]).map { "/" + $0 }.joined()
+            let violation = SchemaViolation(
+                pointer: pointer, message: "the value cannot be represented exactly (integers: at most 2^53 in magnitude when written as a decimal or exponent)",
+                keyword: "type")
+            throw CqrsError.validation(
+                "Invalid arguments for \(command.name): \(violation.description)",
+                details: ["violations": (try? CQRSJSON.value(of: [violation])) ?? .array([])])
         } catch {
-            throw CqrsError.validation("The arguments do not form a valid \(command.name) command: \(error)")
+            throw CqrsError.validation("The arguments do not form a valid \(command.name) command")
         }
     }
 

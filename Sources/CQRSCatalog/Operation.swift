@@ -18,6 +18,12 @@ public enum OperationKind: Sendable, Hashable {
     /// Documents of a view, filtered, sorted and paged.
     case viewList
 
+    /// Whether the operation creates an aggregate.
+    public var isCreate: Bool {
+        if case .create = self { return true }
+        return false
+    }
+
     /// Whether the operation runs a command (changes state).
     public var isCommand: Bool {
         switch self {

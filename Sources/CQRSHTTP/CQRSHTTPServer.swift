@@ -63,6 +63,7 @@ public struct CQRSHTTPServer: Sendable {
         router.get("/docs") { _, _ in Self.asset(DocsAssets.html, type: "text/html; charset=utf-8") }
         router.get("/docs/docs.css") { _, _ in Self.asset(DocsAssets.css, type: "text/css; charset=utf-8") }
         router.get("/docs/docs.js") { _, _ in Self.asset(DocsAssets.javascript, type: "text/javascript; charset=utf-8") }
+        RESTAPI.refuseOtherMethods(at: "/" + transport.options.path, allowing: [.get, .post, .delete], allow: "POST, DELETE", on: router)
         for path in ["/openapi.json", "/health", "/ready", "/docs", "/docs/docs.css", "/docs/docs.js"] {
             RESTAPI.refuseOtherMethods(at: path, allowing: [.get], on: router)
         }

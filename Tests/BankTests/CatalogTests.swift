@@ -8,15 +8,18 @@ import Testing
 @Suite("MCP tool catalog of the bank")
 struct CatalogTests {
     let app: BankApp
+    /// The bank's catalog rendered as MCP tools.
+    let tools: ToolCatalog
     let context = MCPCallContext(requestId: "1", protocolVersion: "2025-11-25")
 
     init() throws {
         app = try BankApp(store: InMemoryEventStore(), storages: .inMemory())
+        tools = ToolCatalog(app.catalog)
     }
 
     func call(_ name: String, _ arguments: JSONValue) async throws -> MCPToolResult {
-        let result = try await ToolCatalog(app.catalog).callTool(name: name, arguments: arguments, context: context)
-        let tool = try #require(ToolCatalog(app.catalog).tools.first { $0.name == name })
+        let result = try await tools.callTool(name: name, arguments: arguments, context: context)
+        let tool = try #require(tools.tools.first { $0.name == name })
         if !result.isError, let schema = tool.outputSchema {
             let violations = JSONSchema.validate(result.structuredContent ?? .null, against: schema)
             #expect(violations.isEmpty, "\(name) output: \(violations)")
@@ -34,13 +37,13 @@ struct CatalogTests {
     }
 
     @Test func toolNamesAnnotationsAndSchemas() throws {
-        let names = ToolCatalog(app.catalog).tools.map(\.name)
+        let names = tools.tools.map(\.name)
         #expect(names == [
             "account_open", "account_deposit", "account_withdraw", "account_close", "account_get", "account_list",
             "account_events", "movement_get", "movement_list", "account_summary_get", "account_summary_list",
             "user_right_grant", "user_right_revoke", "user_right_get", "user_right_list", "user_right_events",
         ])
-        let byName = Dictionary(uniqueKeysWithValues: ToolCatalog(app.catalog).tools.map { ($0.name, $0) })
+        let byName = Dictionary(uniqueKeysWithValues: tools.tools.map { ($0.name, $0) })
         #expect(byName["account_deposit"]?.annotations == MCPToolAnnotations(readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false))
         #expect(byName["account_close"]?.annotations.destructiveHint == true)
         #expect(byName["account_get"]?.annotations == MCPToolAnnotations(readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false))
@@ -50,7 +53,7 @@ struct CatalogTests {
         #expect(deposit["additionalProperties"] == false)
         #expect(deposit["required"] == ["id", "amount"])
         #expect(deposit["properties"]?["expectedVersion"]?["type"] == "integer")
-        for tool in ToolCatalog(app.catalog).tools {
+        for tool in tools.tools {
             #expect(tool.inputSchema["type"] == "object" && tool.inputSchema["additionalProperties"] == false, "\(tool.name)")
             #expect(tool.outputSchema?["type"] == "object", "\(tool.name)")
             #expect(tool.name.wholeMatch(of: /[a-z0-9_]{1,64}/) != nil)
@@ -94,7 +97,7 @@ struct CatalogTests {
         let pointers = Set(result.structuredContent?["details"]?["violations"]?.arrayValue?.compactMap { $0["pointer"]?.stringValue } ?? [])
         #expect(pointers == ["", "/amount", "/colour"], "\(pointers)")
         let unknown = await #expect(throws: MCPError.self) {
-            try await ToolCatalog(app.catalog).callTool(name: "account_teleport", arguments: [:], context: context)
+            try await tools.callTool(name: "account_teleport", arguments: [:], context: context)
         }
         #expect(unknown?.code == -32602)
     }
@@ -158,14 +161,14 @@ struct CatalogTests {
 
     @Test func resourcesAndCompletion() async throws {
         let id = try #require(try await call("account_open", ["owner": "Ada"]).structuredContent?["id"]?.stringValue)
-        #expect(ToolCatalog(app.catalog).resourceTemplates.map(\.uriTemplate).prefix(2) == ["cqrs://account/{id}", "cqrs://account/{id}/events"])
-        let state = try await ToolCatalog(app.catalog).readResource(uri: "cqrs://account/\(id)", context: context)
+        #expect(tools.resourceTemplates.map(\.uriTemplate).prefix(2) == ["cqrs://account/{id}", "cqrs://account/{id}/events"])
+        let state = try await tools.readResource(uri: "cqrs://account/\(id)", context: context)
         #expect(try JSONValue.parse(state[0].text)["state"]?["owner"] == "Ada")
-        let events = try await ToolCatalog(app.catalog).readResource(uri: "cqrs://account/\(id)/events", context: context)
+        let events = try await tools.readResource(uri: "cqrs://account/\(id)/events", context: context)
         #expect(try JSONValue.parse(events[0].text)["total"] == 1)
-        await #expect(throws: MCPError.self) { try await ToolCatalog(app.catalog).readResource(uri: "cqrs://account/nope", context: context) }
-        await #expect(throws: MCPError.self) { try await ToolCatalog(app.catalog).readResource(uri: "cqrs://planet/x", context: context) }
-        let completions = try await ToolCatalog(app.catalog).complete(
+        await #expect(throws: MCPError.self) { try await tools.readResource(uri: "cqrs://account/nope", context: context) }
+        await #expect(throws: MCPError.self) { try await tools.readResource(uri: "cqrs://planet/x", context: context) }
+        let completions = try await tools.complete(
             reference: .resourceTemplate(uri: "cqrs://account/{id}"), argument: "id", value: String(id.prefix(4)), context: context)
         #expect(completions.values.contains(id))
     }
@@ -173,7 +176,7 @@ struct CatalogTests {
     /// Issue 9.7: 150 matching ids gave `total: 100, hasMore: false`.
     @Test func completionCountsEveryMatch() async throws {
         for _ in 0..<150 { _ = try await call("account_open", ["owner": "Many"]) }
-        let all = try await ToolCatalog(app.catalog).complete(
+        let all = try await tools.complete(
             reference: .resourceTemplate(uri: "cqrs://account/{id}"), argument: "id", value: "", context: context)
         #expect(all.values.count == 100 && all.total! >= 150 && all.hasMore)
     }

@@ -116,7 +116,7 @@ public enum OpenAPIDocument {
         if operation.kind == .get {
             responses["304"] = ["description": "Not modified: the aggregate is still at the If-None-Match version."]
         }
-        var statuses = Set(operation.errors.map(\.status)).union([400, 401, 403, 404])
+        var statuses = Set(operation.errors.map(\.status)).union([400, 401, 403, 404, 405])
         if operation.kind.isCommand { statuses.formUnion([408, 413, 415, 422]) }
         if case .update = operation.kind { statuses.insert(412) }
         for status in statuses.sorted() where problemStatuses[status] != nil {
@@ -164,9 +164,9 @@ public enum OpenAPIDocument {
         let (description, schema): (String, JSONValue) =
             switch name {
             case "filter":
-                ("RSQL over the item's declared fields: ==, !=, =lt=, =le=, =gt=, =ge=, =in=(a,b), =out=(a,b), =like= (abc*, *abc*); ';' is and, ',' is or, parentheses group. Example: state.balance=ge=100;state.owner==alice",
+                ("RSQL over the item's declared fields: ==, !=, =lt=, =le=, =gt=, =ge=, =in=(a,b), =out=(a,b), =like= (abc*, *abc*); ';' is and, ',' is or, parentheses group (at most 8 deep, 32 comparisons, 100 values per list). Example: state.balance=ge=100;state.owner==alice",
                  ["type": "string", "minLength": 1, "maxLength": 8192])
-            case "sort": ("Sort keys, '-' for descending, e.g. -\(operation.list?.sortableFields.first ?? "id"),id. Sortable: \(sortable).", ["type": "string", "minLength": 1])
+            case "sort": ("At most 4 sort keys, '-' for descending, e.g. -\(operation.list?.sortableFields.first ?? "id"),id. Sortable: \(sortable).", ["type": "string", "minLength": 1])
             case "offset": ("How many items to skip (not with cursor).", ["type": "integer", "minimum": 0, "maximum": .int(Int.max)])
             case "limit":
                 ("Page size (default \(ReadQuery.defaultLimit), at most \(ReadQuery.maximumLimit)).",
@@ -237,8 +237,13 @@ public enum OpenAPIDocument {
             return ["get": ["operationId": .string(id), "summary": .string(summary), "tags": ["server"], "responses": .object(responses)]]
         }
         return [
-            "/health": health("health", "The server is running.", [:]),
-            "/ready": health("ready", "The store answers.", ["503": ["$ref": "#/components/responses/Problem503"]]),
+            "/health": health("health", "The server is running.", ["403": ["$ref": "#/components/responses/Problem403"]]),
+            "/ready": health(
+                "ready", "The store answers.",
+                [
+                    "401": ["$ref": "#/components/responses/Problem401"], "403": ["$ref": "#/components/responses/Problem403"],
+                    "503": ["$ref": "#/components/responses/Problem503"],
+                ]),
         ]
     }
 }

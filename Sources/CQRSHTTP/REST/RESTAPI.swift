@@ -38,12 +38,13 @@ public struct RESTAPI: Sendable {
         }
     }
 
-    /// Registers `405 Method Not Allowed` (with `Allow`) for the methods a path does not serve.
+    /// Registers `405 Method Not Allowed` (with `Allow`) for the methods a path does not serve
+    /// (`allow` overrides the header where a served method itself refuses, as `GET /mcp` does).
     static func refuseOtherMethods<Context: GuardedRequestContext>(
-        at path: String, allowing allowed: [HTTPRequest.Method], on router: some RouterMethods<Context>
+        at path: String, allowing allowed: [HTTPRequest.Method], allow: String? = nil, on router: some RouterMethods<Context>
     ) {
-        let allow = (allowed.contains(.get) ? allowed + [.head] : allowed).map(\.rawValue).joined(separator: ", ")
-        for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] where !allowed.contains(method) {
+        let allow = allow ?? (allowed.contains(.get) ? allowed + [.head] : allowed).map(\.rawValue).joined(separator: ", ")
+        for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete, .options, .trace] where !allowed.contains(method) {
             router.on(RouterPath(path), method: method) { _, context in
                 var headers = HTTPFields()
                 headers[.allow] = allow
@@ -65,8 +66,8 @@ public struct RESTAPI: Sendable {
             var input = try RESTInput(route: route, request: request, parameters: context.parameters)
             switch route.operation.kind {
             case .create, .update:
-                try input.readCommandHeaders(ifMatch: ifMatch, idempotencyKey: request.headers[RESTInput.idempotencyKeyHeader])
-                try input.mergeBody(try await readBody(request), contentType: request.headers[.contentType])
+                try input.readCommandHeaders(request.headers, isCreate: route.operation.kind.isCreate)
+                try input.mergeBody(try await readBody(request), headers: request.headers)
                 let result = try await call(route, input, commandContext)
                 var headers = HTTPFields()
                 if let version = result["version"]?.intValue { headers[.eTag] = "\"\(version)\"" }
@@ -98,6 +99,12 @@ public struct RESTAPI: Sendable {
             }
         } catch {
             var problem = Problem.error(from: error)
+            if problem.code == InfrastructureError.validationFailed.code, problem.details?["parameter"] == nil,
+                let violations = problem.details?["violations"]
+            {
+                // A body value the command cannot hold: unprocessable, like every other body violation.
+                problem = RESTInput.unprocessable((try? CQRSJSON.decode([SchemaViolation].self, from: violations)) ?? [])
+            }
             if ifMatch != nil, problem.code == InfrastructureError.concurrencyError.code {
                 problem = GenericError.preconditionFailed.error(
                     "If-Match: " + problem.message, details: problem.details)

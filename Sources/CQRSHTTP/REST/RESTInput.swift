@@ -45,13 +45,17 @@ struct RESTInput {
 
     // MARK: - Commands
 
-    /// `If-Match: "<version>"` as `expectedVersion` and `Idempotency-Key` as `idempotencyKey`.
-    mutating func readCommandHeaders(ifMatch: String?, idempotencyKey: String?) throws {
-        if let ifMatch {
+    /// `If-Match: "<version>"` as `expectedVersion` and `Idempotency-Key` as `idempotencyKey`;
+    /// each at most once, and no `If-Match` on a create (there is no version to match yet).
+    mutating func readCommandHeaders(_ headers: HTTPFields, isCreate: Bool) throws {
+        let tags = headers[values: .ifMatch]
+        if let ifMatch = tags.first {
+            guard !isCreate else { throw Self.badParameter("If-Match", "is not accepted when creating: there is no version yet") }
             let value = ifMatch.trimmingCharacters(in: .whitespaces)
             if value != "*" {
-                guard value.count >= 3, value.hasPrefix("\""), value.hasSuffix("\""), let version = Int(value.dropFirst().dropLast()),
-                    version >= 1
+                let digits = value.dropFirst().dropLast()
+                guard tags.count == 1, value.count >= 3, value.hasPrefix("\""), value.hasSuffix("\""), digits.first != "0",
+                    digits.allSatisfy({ $0.isASCII && $0.isNumber }), let version = Int(digits)
                 else {
                     throw Self.badParameter("If-Match", "must be one entity tag holding a version, e.g. \"3\"")
                 }
@@ -59,19 +63,27 @@ struct RESTInput {
                 sources["expectedVersion"] = "If-Match"
             }
         }
-        if let idempotencyKey {
-            arguments["idempotencyKey"] = .string(idempotencyKey)
+        let keys = headers[values: Self.idempotencyKeyHeader]
+        if let key = keys.first {
+            guard keys.count == 1 else { throw Self.badParameter("Idempotency-Key", "is given more than once") }
+            arguments["idempotencyKey"] = .string(key)
             sources["idempotencyKey"] = "Idempotency-Key"
         }
     }
 
     /// Merges the JSON body (an object of the command's fields; empty means `{}`).
-    mutating func mergeBody(_ bytes: [UInt8], contentType: String?) throws {
+    mutating func mergeBody(_ bytes: [UInt8], headers: HTTPFields) throws {
         guard !bytes.isEmpty else { return }
-        let mediaType = contentType.map { ($0.split(separator: ";").first.map(String.init) ?? $0).trimmingCharacters(in: .whitespaces).lowercased() }
-        guard mediaType == "application/json" else {
+        let contentType = headers[.contentType]
+        let parts = (contentType ?? "").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let charset = parts.dropFirst().first { $0.hasPrefix("charset=") }?.dropFirst("charset=".count)
+        let encoding = headers[.contentEncoding]?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard parts.first == "application/json", charset == nil || charset == "utf-8" || charset == "\"utf-8\"",
+            encoding == nil || encoding == "identity"
+        else {
             throw GenericError.unsupportedMediaType.error(
-                "The body must be application/json", details: ["contentType": contentType.map { .string($0) } ?? .null])
+                "The body must be application/json in UTF-8, not compressed",
+                details: ["contentType": contentType.map { .string($0) } ?? .null])
         }
         let body: JSONValue
         do {

@@ -112,6 +112,7 @@ struct RSQL {
     /// `=like=` with `*` wildcards: `abc*` starts with, `*abc*` contains, `abc` equals.
     private func like(field: String, _ value: JSONValue) throws(ParseError) -> Filter {
         guard case .string(let pattern) = value else { throw failure("=like= takes a text pattern") }
+        if pattern.allSatisfy({ $0 == "*" }) { return .compare(field: field, op: .startsWith, value: "") }
         let body = pattern.trimmingPrefix("*")
         let leading = body.count != pattern.count
         let trailing = body.hasSuffix("*")

@@ -118,8 +118,8 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
     public private(set) var dispatchers: [any Dispatcher<A>]
     private let errorHandler: @Sendable (CqrsError, CommandContext) -> Void
     private let logger: Logger
-    private let cache: AggregateCache<A>
-    private let locks = AggregateLocks()
+    let cache: AggregateCache<A>
+    let locks = AggregateLocks()
 
     /// Creates an engine.
     /// - Parameters:
@@ -379,14 +379,14 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
         }
     }
 
-    private func replay(_ claim: IdempotencyClaim) async throws -> CommandResult<A.Event>? {
+    func replay(_ claim: IdempotencyClaim) async throws -> CommandResult<A.Event>? {
         guard let record = try await store.idempotencyRecord(aggregateType: A.aggregateType, key: claim.key) else {
             return nil
         }
         return try await result(of: record, claim: claim)
     }
 
-    private func result(of record: IdempotencyRecord, claim: IdempotencyClaim?) async throws -> CommandResult<A.Event> {
+    func result(of record: IdempotencyRecord, claim: IdempotencyClaim?) async throws -> CommandResult<A.Event> {
         if let claim, claim.fingerprint != record.fingerprint {
             throw InfrastructureError.idempotencyKeyReused.error(
                 "Idempotency key '\(record.key)' was already used by a different command",
@@ -400,7 +400,7 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
             events: events, replayed: true)
     }
 
-    private func fingerprint(_ kind: String, _ command: some Encodable) throws -> String {
+    func fingerprint(_ kind: String, _ command: some Encodable) throws -> String {
         "\(kind):" + String(decoding: try CQRSJSON.encode(command), as: UTF8.self)
     }
 }

@@ -45,13 +45,45 @@ extension OperationCatalog {
         "description": "Optional key that makes retries safe: a repeated call with the same key and arguments returns the first result and changes nothing.",
     ]
 
-    static let commandResultSchema = objectSchema(
-        [
-            ("id", ["type": "string", "description": "The aggregate's id."]),
-            ("version", ["type": "integer", "minimum": 0, "description": "The version after the command."]),
-            ("globalPosition", ["type": "integer", "minimum": 1, "description": "The global log position of the last event written."]),
-            ("replayed", ["type": "boolean", "description": "True when this repeats the stored result of an earlier call with the same idempotency key."]),
-        ], required: ["id", "version"], additional: false)
+    static let dryRunProperty: JSONValue = [
+        "type": "boolean", "default": false,
+        "description": "When true, nothing is written: the command is decided on the current state exactly as for real (domain errors, expectedVersion and idempotency-key rules included) and the result lists the events it would commit, the version it would reach and the resulting state.",
+    ]
+
+    /// A command's result: `{id, version, globalPosition?, replayed?}`, or for a dry run
+    /// `{id, version, dryRun: true, events, state, replayed?}`.
+    static func commandResultSchema(state: JSONValue, event: JSONValue) -> JSONValue {
+        objectSchema(
+            [
+                ("id", ["type": "string", "description": "The aggregate's id."]),
+                ("version", ["type": "integer", "minimum": 0, "description": "The version after the command (a dry run: the version it would reach)."]),
+                ("globalPosition", ["type": "integer", "minimum": 1, "description": "The global log position of the last event written."]),
+                ("replayed", ["type": "boolean", "description": "True when this repeats the stored result of an earlier call with the same idempotency key."]),
+                ("dryRun", ["type": "boolean", "const": true, "description": "Present on a dry run: nothing was written."]),
+                ("events", [
+                    "type": "array", "description": "A dry run: the events the command would commit.",
+                    "items": objectSchema(
+                        [("eventType", ["type": "string"]), ("payload", event)], required: ["eventType", "payload"], additional: false),
+                ]),
+                ("state", described(state, "A dry run: the state after those events.")),
+            ], required: ["id", "version"], additional: false)
+    }
+
+    private static func described(_ schema: JSONValue, _ description: String) -> JSONValue {
+        var members = schema.objectValue ?? [:]
+        members["description"] = .string(description)
+        return .object(members)
+    }
+
+    static func previewResult<A: Aggregate>(_ preview: CommandPreview<A>) throws -> JSONValue {
+        var json: [String: JSONValue] = [
+            "id": .string(preview.aggregateId), "version": .int(preview.version), "dryRun": true,
+            "events": .array(try preview.events.map { ["eventType": .string($0.eventType), "payload": try CQRSJSON.value(of: $0)] }),
+            "state": try CQRSJSON.value(of: preview.state),
+        ]
+        if preview.replayed { json["replayed"] = true }
+        return .object(json)
+    }
 
     /// The schema of a page: `key` holds the items, `total` counts them all, `nextCursor` follows.
     static func pageSchema(key: String, item: JSONValue, what: String) -> JSONValue {
@@ -126,21 +158,24 @@ extension OperationCatalog {
         let json: JSONValue = command.keyed ? .object([command.name: .object(members)]) : .object(members)
         do {
             return try CQRSJSON.decode(C.self, from: json)
+        } catch let error as CqrsError {
+            throw error
         } catch let error as DecodingError {
-            // The schema passed; what is left is a value the decoder cannot hold exactly (an integral
-            // double of 2⁵³ or more for an Int). Say where, never the decoder's own text.
-            let path: [CodingKey] =
+            // The schema passed, so the decoder refused a value it cannot hold, such as an integral
+            // double of 2⁵³ or more for an Int. Say where, never the decoder's own text.
+            let (path, reason): ([CodingKey], String) =
                 switch error {
-                case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context),
-                    .keyNotFound(_, let context):
-                    context.codingPath
-                @unknown default: []
+                case .dataCorrupted(let context):
+                    (context.codingPath, context.debugDescription.contains("does not fit")
+                        ? "the number cannot be held exactly (a whole number written as a decimal or exponent must be below 2^53 in magnitude)"
+                        : "the value is not valid here")
+                case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context):
+                    (context.codingPath, "the value is not valid here")
+                @unknown default: ([], "the value is not valid here")
                 }
             let keys = path.map { $0.intValue.map(String.init) ?? $0.stringValue }
             let pointer = (command.keyed ? keys.dropFirst() : keys[...]).map { "/" + $0 }.joined()
-            let violation = SchemaViolation(
-                pointer: pointer, message: "the value cannot be represented exactly (integers: at most 2^53 in magnitude when written as a decimal or exponent)",
-                keyword: "type")
+            let violation = SchemaViolation(pointer: pointer, message: reason, keyword: "type")
             throw CqrsError.validation(
                 "Invalid arguments for \(command.name): \(violation.description)",
                 details: ["violations": (try? CQRSJSON.value(of: [violation])) ?? .array([])])

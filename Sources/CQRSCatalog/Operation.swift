@@ -85,30 +85,30 @@ public struct ListAccess: Sendable {
 /// as annotations), REST as routes (``group``, ``kind``, ``body``) with OpenAPI from the same schemas.
 public struct CatalogOperation: Sendable {
     /// The operation's name (`account_deposit`): the MCP tool name and the OpenAPI `operationId`.
-    public var name: String
+    public internal(set) var name: String
     /// The aggregate or view type it belongs to (`account`, `movement`).
-    public var group: String
+    public internal(set) var group: String
     /// What it does.
-    public var kind: OperationKind
+    public internal(set) var kind: OperationKind
     /// A human title.
-    public var title: String
+    public internal(set) var title: String
     /// What it does, for people and models.
-    public var description: String
+    public internal(set) var description: String
     /// Every argument as one object: the command's fields plus `id`, `expectedVersion`,
     /// `idempotencyKey`, or a read's `id`, `parentId`, `filter`, `sort`, `limit`, `cursor`.
-    public var input: NamedSchema
+    public internal(set) var input: NamedSchema
     /// The fields of a command case alone (a REST body), nil for reads.
-    public var body: NamedSchema?
+    public internal(set) var body: NamedSchema?
     /// The result on success.
-    public var output: NamedSchema
+    public internal(set) var output: NamedSchema
     /// How it behaves.
-    public var semantics: OperationSemantics
+    public internal(set) var semantics: OperationSemantics
     /// How it can fail.
-    public var errors: [OperationError]
+    public internal(set) var errors: [OperationError]
     /// For a child view: the aggregate type its documents belong to.
-    public var parentType: String?
+    public internal(set) var parentType: String?
     /// For list operations: the typed query entry point.
-    public var list: ListAccess?
+    public internal(set) var list: ListAccess?
     let run: @Sendable (JSONValue, CommandContext) async throws -> JSONValue
 }
 

@@ -24,18 +24,27 @@ public struct OperationCatalog: Sendable {
         /// About the most bytes of JSON one list or audit-log page carries: a page stops before the
         /// item that would pass it (it always holds at least one) and returns `nextCursor`.
         public var pageByteBudget: Int
+        /// When true, a command declared destructive (``CommandHandler/destructiveCommands``) runs
+        /// only with `confirm: true`; without it the call is a 428 saying so (a dry run needs none).
+        public var confirmDestructive: Bool
 
         /// Creates options.
-        public init(include: Set<String>? = nil, defaultUser: String = "anonymous", pageByteBudget: Int = 4 << 20) {
+        public init(
+            include: Set<String>? = nil, defaultUser: String = "anonymous", pageByteBudget: Int = 4 << 20,
+            confirmDestructive: Bool = false
+        ) {
             self.include = include
             self.defaultUser = defaultUser
             self.pageByteBudget = max(1024, pageByteBudget)
+            self.confirmDestructive = confirmDestructive
         }
     }
 
     /// Every operation, in registration order.
     public private(set) var operations: [CatalogOperation] = []
     private var index: [String: Int] = [:]
+    /// Every schema the operations name (inputs, command bodies, outputs), by name.
+    public private(set) var schemas: [String: JSONValue] = [:]
     /// The aggregate types registered, in order.
     public private(set) var aggregateTypes: [String] = []
     /// The options in force.
@@ -71,7 +80,8 @@ public struct OperationCatalog: Sendable {
         let pascal = Naming.pascal(type)
         let budget = options.pageByteBudget
         let idProperty = Self.idSchema("The \(noun)'s id.")
-        let commandOutput = NamedSchema(name: "CommandResult", schema: Self.commandResultSchema)
+        let commandOutput = NamedSchema(
+            name: pascal + "CommandResult", schema: Self.commandResultSchema(state: A.jsonSchema.json, event: A.Event.jsonSchema.json))
         let commandErrors: [OperationError] = [.invalid, .conflict, .keyReused, .unavailable]
         aggregateTypes.append(type)
 
@@ -79,6 +89,7 @@ public struct OperationCatalog: Sendable {
             let name = "\(type)_\(Naming.snake(command.name))"
             var properties = command.properties
             properties.append(("idempotencyKey", Self.idempotencyProperty))
+            properties.append(("dryRun", Self.dryRunProperty))
             try add(
                 CatalogOperation(
                     name: name, group: type, kind: .create(command: command.name),
@@ -93,7 +104,11 @@ public struct OperationCatalog: Sendable {
                     run: { arguments, context in
                         var members = arguments.objectValue ?? [:]
                         let key = members.removeValue(forKey: "idempotencyKey")?.stringValue
+                        let dryRun = members.removeValue(forKey: "dryRun") == .bool(true)
                         let decoded = try Self.decodeCommand(A.CreateCommand.self, command: command, members: members)
+                        if dryRun {
+                            return try Self.previewResult(await engine.previewCreate(decoded, context: context, idempotencyKey: key))
+                        }
                         let result = try await engine.create(
                             decoded, context: context, metadata: ["operation": name], idempotencyKey: key)
                         return Self.commandResult(result)
@@ -114,6 +129,15 @@ public struct OperationCatalog: Sendable {
                     "description": .string("Optional: fail with a conflict unless the \(noun) is at this version."),
                 ]))
             properties.append(("idempotencyKey", Self.idempotencyProperty))
+            properties.append(("dryRun", Self.dryRunProperty))
+            let confirmFirst = options.confirmDestructive && A.destructiveCommands.contains(command.name)
+            if confirmFirst {
+                properties.append(
+                    ("confirm", [
+                        "type": "boolean",
+                        "description": .string("Required true: \(command.name) cannot be undone. Check with the user (or use dryRun) first."),
+                    ]))
+            }
             try add(
                 CatalogOperation(
                     name: name, group: type, kind: .update(command: command.name),
@@ -131,7 +155,19 @@ public struct OperationCatalog: Sendable {
                         let id = members.removeValue(forKey: "id")?.stringValue ?? ""
                         let expected = try Self.integer(members.removeValue(forKey: "expectedVersion"), "expectedVersion")
                         let key = members.removeValue(forKey: "idempotencyKey")?.stringValue
+                        let dryRun = members.removeValue(forKey: "dryRun") == .bool(true)
+                        let confirmed = members.removeValue(forKey: "confirm") == .bool(true)
+                        if confirmFirst, !dryRun, !confirmed {
+                            throw GenericError.preconditionRequired.error(
+                                "\(name) cannot be undone: confirm with the user, then call again with confirm: true (dryRun: true shows what it would do)",
+                                details: ["operation": .string(name), "id": .string(id)])
+                        }
                         let decoded = try Self.decodeCommand(A.UpdateCommand.self, command: command, members: members)
+                        if dryRun {
+                            return try Self.previewResult(
+                                await engine.previewUpdate(
+                                    id: id, decoded, context: context, expectedVersion: expected, idempotencyKey: key))
+                        }
                         let result = try await engine.update(
                             id: id, decoded, context: context, metadata: ["operation": name], expectedVersion: expected,
                             idempotencyKey: key)
@@ -140,47 +176,15 @@ public struct OperationCatalog: Sendable {
         }
 
         let state = NamedSchema(name: pascal + "State", schema: AggregateState<A>.jsonSchema.json)
-        try add(
-            CatalogOperation(
-                name: "\(type)_get", group: type, kind: .get, title: "\(Naming.title(type)): get",
-                description: "The latest state of one \(noun), read from its events: {\"id\",\"version\",\"state\"}.",
-                input: NamedSchema(
-                    name: pascal + "GetInput", schema: Self.objectSchema([("id", idProperty)], required: ["id"], additional: false)),
-                output: state, semantics: .read, errors: [.invalid, .notFound, .unavailable],
-                run: { arguments, _ in
-                    let id = arguments["id"]?.stringValue ?? ""
-                    guard let loaded = try await engine.load(id: id) else { throw CqrsError.aggregateNotFound(type, id: id) }
-                    return try CQRSJSON.value(of: AggregateState(id: id, version: loaded.version, state: loaded.state))
-                }))
-
+        try add(Self.getOperation(engine, state: state))
         if let states {
             try add(
                 Self.listOperation(
                     name: "\(type)_list", group: type, kind: .list, title: "\(Naming.title(type)): list",
-                    description: "Lists \(noun)s (latest states) with optional filters, sorting and paging.",
+                    description: "Lists \(noun)s (latest states) with optional filters, sorting and paging. Reads the latest-state view, updated after each commit; \(type)_get reads one \(noun)'s exact current state from its events.",
                     item: state, storage: states, parentDescription: nil, budget: budget))
         }
-
-        let entry = NamedSchema(name: "AuditEntry", schema: AuditEntry.jsonSchema.json)
-        try add(
-            CatalogOperation(
-                name: "\(type)_events", group: type, kind: .events, title: "\(Naming.title(type)): events",
-                description: "The audit log of one \(noun): its events in order, paged.",
-                input: NamedSchema(
-                    name: pascal + "EventsInput",
-                    schema: Self.objectSchema(
-                        [("id", idProperty), ("limit", Self.limitSchema), ("cursor", Self.cursorSchema)], required: ["id"],
-                        additional: false)),
-                output: NamedSchema(name: "AuditPage", schema: Self.pageSchema(key: "events", item: entry.schema, what: "events")),
-                semantics: .read, errors: [.invalid, .notFound, .unavailable],
-                run: { arguments, _ in
-                    let id = arguments["id"]?.stringValue ?? ""
-                    let limit = try Self.integer(arguments["limit"], "limit") ?? ReadQuery.defaultLimit
-                    let offset = try Cursor.offset(arguments["cursor"])
-                    let page = try await engine.auditLog(id: id, offset: offset, limit: limit)
-                    let events = try page.events.map { try CQRSJSON.value(of: AuditEntry($0)) }
-                    return Self.page(events, key: "events", offset: offset, total: page.total, budget: budget)
-                }))
+        try add(Self.eventsOperation(engine, budget: budget))
     }
 
     /// Registers a view's `<view>_get` and `<view>_list` operations.
@@ -198,7 +202,7 @@ public struct OperationCatalog: Sendable {
         try add(
             CatalogOperation(
                 name: "\(name)_get", group: V.modelType, kind: .viewGet, title: "\(Naming.title(V.modelType)): get",
-                description: (document.schema["description"]?.stringValue ?? "One \(noun).") + " Returns one \(noun) by id.",
+                description: (document.schema["description"]?.stringValue ?? "One \(noun).") + " Returns one \(noun) by id, as it is now (views have no past states; \(V.Source.aggregateType)_get takes asOfVersion).",
                 input: NamedSchema(
                     name: Naming.pascal(name) + "GetInput",
                     schema: Self.objectSchema(keyProperties, required: keyProperties.map(\.0), additional: false)),
@@ -223,14 +227,43 @@ public struct OperationCatalog: Sendable {
 
     private mutating func add(_ operation: CatalogOperation) throws {
         if let include = options.include, !include.contains(operation.group), !include.contains(operation.name) { return }
-        guard Naming.isValidOperationName(operation.name) else {
-            throw CqrsError.validation("Invalid operation name '\(operation.name)' (expected ^[a-z0-9_]{1,64}$)")
+        guard Naming.isValidOperationName(operation.name), operation.name.utf8.count <= Self.maximumNameLength else {
+            throw InfrastructureError.configurationError.error(
+                "Invalid operation name '\(operation.name)' (expected ^[a-z0-9_]{1,\(Self.maximumNameLength)}$, so that a host's prefix still fits 64)")
         }
+        try Self.checkHostRules(operation)
         guard index[operation.name] == nil else {
             throw CqrsError.validation("Two operations are named '\(operation.name)'")
         }
+        // A schema name is what renderings share (OpenAPI's components): one name, one schema.
+        for named in [operation.input, operation.body, operation.output].compactMap({ $0 }) {
+            if let known = schemas[named.name], known != named.schema {
+                throw InfrastructureError.configurationError.error(
+                    "\(operation.name): the schema name \(named.name) is already taken by another schema")
+            }
+            schemas[named.name] = named.schema
+        }
         index[operation.name] = operations.count
         operations.append(operation)
+    }
+
+    /// The longest operation name: MCP hosts prefix tool names with the server's and cap them at 64.
+    public static let maximumNameLength = 40
+
+    /// The schema rules every MCP host accepts: input and output are `"type": "object"` at the top,
+    /// the input has no top-level `oneOf`/`anyOf`/`allOf`, and nothing uses `$ref`/`$defs`.
+    static func checkHostRules(_ operation: CatalogOperation) throws {
+        func refuse(_ rule: String) -> CqrsError {
+            InfrastructureError.configurationError.error("\(operation.name): \(rule), which some MCP hosts refuse")
+        }
+        for (what, schema) in [("input", operation.input.schema), ("output", operation.output.schema)] {
+            guard schema["type"] == "object" else { throw refuse("its \(what) schema is not \"type\": \"object\" at the top") }
+            let text = schema.serialized()
+            if text.contains("\"$ref\"") || text.contains("\"$defs\"") { throw refuse("its \(what) schema uses $ref or $defs") }
+        }
+        for keyword in ["oneOf", "anyOf", "allOf"] where operation.input.schema[keyword] != nil {
+            throw refuse("its input schema has a top-level \(keyword)")
+        }
     }
 
     // MARK: - Calling

@@ -1,19 +1,6 @@
 import CQRSSchema
 import Foundation
 
-extension OperationCatalog {
-    /// Every schema the operations name (inputs, command bodies, outputs), by name.
-    public var namedSchemas: [String: JSONValue] {
-        var schemas: [String: JSONValue] = [:]
-        for operation in operations {
-            for named in [operation.input, operation.body, operation.output].compactMap({ $0 }) {
-                schemas[named.name] = named.schema
-            }
-        }
-        return schemas
-    }
-}
-
 /// The text of published JSON documents (`schemas/`, `openapi`): pretty-printed with sorted keys,
 /// unescaped slashes and a final newline, so that regenerated files diff cleanly.
 public enum PublishedJSON {

@@ -28,12 +28,14 @@ public struct CQRSHTTPServer: Sendable {
     ///   - info: the OpenAPI document's title, version and description.
     ///   - options: guards and limits shared by every route.
     ///   - readiness: throws when the store does not answer (then `/ready` is a 503).
+    ///   - logger: where the server logs (a `cqrs.mcp.http` logger by default).
+    /// - Throws: a configuration error when a catalog route clashes with another or a server path.
     public init(
         mcp: MCPServer, catalog: OperationCatalog, info: OpenAPIDocument.Info, options: MCPHTTPOptions = MCPHTTPOptions(),
         readiness: @escaping @Sendable () async throws -> Void = {}, logger: Logger? = nil
-    ) {
+    ) throws {
         transport = MCPHTTPTransport(server: mcp, options: options, logger: logger)
-        rest = RESTAPI(catalog: catalog, options: options)
+        rest = try RESTAPI(catalog: catalog, options: options, serverPaths: Self.serverPaths.union(["/" + options.path]))
         openAPI = OpenAPIDocument.make(routes: rest.routes, info: info)
         openAPIBytes = openAPI.serializedBytes(sortedKeys: true)
         self.readiness = readiness
@@ -64,16 +66,20 @@ public struct CQRSHTTPServer: Sendable {
         router.get("/docs/docs.css") { _, _ in Self.asset(DocsAssets.css, type: "text/css; charset=utf-8") }
         router.get("/docs/docs.js") { _, _ in Self.asset(DocsAssets.javascript, type: "text/javascript; charset=utf-8") }
         RESTAPI.refuseOtherMethods(at: "/" + transport.options.path, allowing: [.get, .post, .delete], allow: "POST, DELETE", on: router)
-        for path in ["/openapi.json", "/health", "/ready", "/docs", "/docs/docs.css", "/docs/docs.js"] {
+        for path in Self.serverPaths.sorted() {
             RESTAPI.refuseOtherMethods(at: path, allowing: [.get], on: router)
         }
         return router
     }
 
+    /// The server's own paths besides MCP's (no catalog route may start with one).
+    static let serverPaths: Set<String> = Set(["/openapi.json", "/health", "/ready"]).union(DocsAssets.paths)
+
     /// Builds the application.
     /// - Parameters:
     ///   - host: The address to bind (loopback by default).
     ///   - port: The port (0 picks a free one; read it in `onServerRunning`).
+    ///   - onServerRunning: Called with the listening channel once the server runs.
     public func makeApplication(
         host: String = "127.0.0.1", port: Int = 8080, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
@@ -103,4 +109,9 @@ public struct CQRSHTTPServer: Sendable {
         headers[.contentType] = type
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
+}
+
+extension DocsAssets {
+    /// The docs page and its static files.
+    static let paths: Set<String> = ["/docs", "/docs/docs.css", "/docs/docs.js"]
 }

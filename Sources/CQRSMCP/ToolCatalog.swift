@@ -63,7 +63,30 @@ public struct ToolCatalog: MCPToolProvider {
             return MCPToolResult(
                 structuredContent: output, text: Self.textMirror(of: output, version: context.protocolVersion), isError: false)
         } catch {
-            return Self.errorResult(CqrsError.wrapping(error).with(requestId: commandContext.requestId))
+            return Self.errorResult(
+                CqrsError.wrapping(error).with(requestId: commandContext.requestId),
+                nextStep: nextStep(after: CqrsError.wrapping(error), in: operation))
+        }
+    }
+
+    /// What an agent should do after an error, for the first line of its text.
+    func nextStep(after error: CqrsError, in operation: CatalogOperation) -> String? {
+        let type = operation.group
+        switch error.code {
+        case InfrastructureError.concurrencyError.code:
+            guard let current = error.details?["currentVersion"]?.intValue else {
+                return "Another writer keeps changing it: wait a moment and retry."
+            }
+            return "It is at version \(current): read it again with \(type)_get and retry with expectedVersion \(current) if the command still applies."
+        case InfrastructureError.aggregateNotFound.code, InfrastructureError.notFound.code:
+            return catalog.operation(named: "\(type)_list") == nil
+                ? "Check the id." : "Check the id; \(type)_list lists the existing ones."
+        case InfrastructureError.aggregateAlreadyExists.code: return "It exists already: read it with \(type)_get."
+        case InfrastructureError.idempotencyKeyReused.code:
+            return "That idempotencyKey belongs to another command: use a new key for this one."
+        case InfrastructureError.validationFailed.code: return "Fix the arguments listed below and call again."
+        case InfrastructureError.serviceUnavailable.code: return "The store is unreachable: retry in a few seconds."
+        default: return nil
         }
     }
 
@@ -131,9 +154,17 @@ public struct ToolCatalog: MCPToolProvider {
         return summary
     }
 
-    static func errorResult(_ error: CqrsError) -> MCPToolResult {
+    /// An error result: a first line naming the code and what to do next, one line per argument
+    /// violation, then the `CqrsError` JSON (the same as `structuredContent`, for hosts that drop it).
+    static func errorResult(_ error: CqrsError, nextStep: String? = nil) -> MCPToolResult {
         let json = (try? CQRSJSON.value(of: error)) ?? .object([:])
-        return MCPToolResult(structuredContent: json, text: error.description, isError: true)
+        var lines = ["\(error.code): \(error.message)" + (nextStep.map { " \($0)" } ?? "")]
+        for violation in error.details?["violations"]?.arrayValue ?? [] {
+            let pointer = violation["pointer"]?.stringValue ?? ""
+            lines.append("- \(pointer.isEmpty ? "(arguments)" : pointer): \(violation["message"]?.stringValue ?? "")")
+        }
+        lines.append(json.serialized(sortedKeys: true))
+        return MCPToolResult(structuredContent: json, text: lines.joined(separator: "\n"), isError: true)
     }
 
     static func commandContext(_ context: MCPCallContext, defaultUser: String) -> CommandContext {

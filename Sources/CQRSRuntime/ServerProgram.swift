@@ -89,6 +89,9 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "About the most bytes of JSON in one list or audit-log page.")
     var pageBytes: Int = 4 << 20
 
+    @Flag(help: "Destructive commands (e.g. account_close) run only with confirm: true (REST: ?confirm=true).")
+    var confirmDestructive = false
+
     @Option(
         help: "Log level on standard error: trace, debug, info, notice, warning, error, critical.",
         transform: { text in
@@ -101,7 +104,7 @@ struct StoreOptions: ParsableArguments {
 
     var catalogOptions: OperationCatalog.Options {
         let include = tools.map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
-        return OperationCatalog.Options(include: include, pageByteBudget: pageBytes)
+        return OperationCatalog.Options(include: include, pageByteBudget: pageBytes, confirmDestructive: confirmDestructive)
     }
 
     /// Opens the store and builds the catalog, the MCP server over it and a logger.

@@ -47,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
                 sessionIdleTimeout: .seconds(max(1, sessionIdleTimeout)), maxSessions: maxSessions,
                 connectionIdleTimeout: .seconds(max(1, connectionIdleTimeout)), maxConnections: maxConnections)
             let eventStore = backend.eventStore
-            let http = CQRSHTTPServer(
+            let http = try CQRSHTTPServer(
                 mcp: server, catalog: catalog, info: description.openAPIInfo, options: options,
                 readiness: { _ = try await eventStore.streamVersion(aggregateType: "readiness", id: "probe") }, logger: logger)
             logger.info(
@@ -107,7 +107,7 @@ struct SchemasCommand: AsyncParsableCommand {
         let program = ServerProgram.program
         try await reportingFailure(program.description.name) {
             let catalog = try await program.makeCatalog(try await Backend.open("memory:"), OperationCatalog.Options())
-            let schemas = catalog.namedSchemas
+            let schemas = catalog.schemas
             guard let output else {
                 print(PublishedJSON.text(.object(schemas)), terminator: "")
                 return

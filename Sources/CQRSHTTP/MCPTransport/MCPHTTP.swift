@@ -43,15 +43,20 @@ public final class MCPHTTPTransport: Sendable {
     /// token), which sets the principal the handlers read.
     public func addRoutes<Context: GuardedRequestContext>(to router: some RouterMethods<Context>) {
         let path = RouterPath(options.path)
-        router.post(path) { request, context in await self.post(request, user: context.principal) }
-        router.delete(path) { request, context in await self.delete(request, user: context.principal) }
-        router.get(path) { _, _ in self.get() }
+        router.post(path) { request, context in
+            context.isGuarded ? await self.post(request, user: context.principal) : GuardMiddleware<Context>.unguarded(isMCP: true)
+        }
+        router.delete(path) { request, context in
+            context.isGuarded ? await self.delete(request, user: context.principal) : GuardMiddleware<Context>.unguarded(isMCP: true)
+        }
+        router.get(path) { _, context in context.isGuarded ? self.get() : GuardMiddleware<Context>.unguarded(isMCP: true) }
     }
 
     // MARK: - Handlers
 
-    /// Serves `POST` on the MCP endpoint for an authenticated `user` (nil: anonymous).
-    public func post(_ request: Request, user: String?) async -> Response {
+    /// Serves `POST` on the MCP endpoint for an authenticated `user` (nil: anonymous); the caller
+    /// has checked host, origin and token.
+    func post(_ request: Request, user: String?) async -> Response {
         guard let contentType = request.headers[.contentType], mediaType(contentType) == "application/json" else {
             return Self.httpError(.unsupportedMediaType, code: -32600, "Content-Type must be application/json")
         }
@@ -193,8 +198,8 @@ public final class MCPHTTPTransport: Sendable {
         return replyResponse(.ok, reply.bytes, accept: accept, sessionID: sessionID)
     }
 
-    /// Serves `DELETE` on the MCP endpoint: ends the legacy session named by `Mcp-Session-Id`.
-    public func delete(_ request: Request, user: String?) async -> Response {
+    /// Serves `DELETE` on the MCP endpoint for `user`: ends the legacy session named by `Mcp-Session-Id`.
+    func delete(_ request: Request, user: String?) async -> Response {
         guard let sessionID = request.headers[Self.sessionHeader] else {
             return Self.httpError(.badRequest, code: -32600, "Bad Request: Mcp-Session-Id header is required")
         }
@@ -207,7 +212,7 @@ public final class MCPHTTPTransport: Sendable {
     }
 
     /// Serves `GET` on the MCP endpoint: `405`, there is no standalone SSE stream.
-    public func get() -> Response {
+    func get() -> Response {
         var headers = HTTPFields()
         headers[.allow] = "POST, DELETE"
         headers[.contentType] = "application/json"

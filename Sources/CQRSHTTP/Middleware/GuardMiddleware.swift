@@ -16,14 +16,23 @@ import Hummingbird
 /// problem documents.
 public struct GuardMiddleware<Context: GuardedRequestContext>: RouterMiddleware {
     let options: MCPHTTPOptions
-    /// Paths served without a token.
-    static var openPaths: Set<String> { ["/health", "/docs", "/docs/docs.css", "/docs/docs.js"] }
+    /// Paths served without a token: liveness and the docs page's static files.
+    static var openPaths: Set<String> { Set(["/health"]).union(DocsAssets.paths) }
+
+    /// The response for a request that reached a handler without passing the guard (a router
+    /// built without ``GuardMiddleware``): a 500, never an unguarded answer.
+    static func unguarded(isMCP: Bool) -> Response {
+        let message = "Server misconfigured: the route is not behind GuardMiddleware"
+        if isMCP { return MCPHTTPTransport.httpError(.internalServerError, code: -32603, message) }
+        return Problem.response(for: Problem.generic(500, message), requestId: "")
+    }
 
     /// Guards with the server's options.
     public init(options: MCPHTTPOptions) {
         self.options = options
     }
 
+    /// Refuses the request, or passes it on with ``GuardedRequestContext/principal`` set.
     public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
@@ -37,6 +46,7 @@ public struct GuardMiddleware<Context: GuardedRequestContext>: RouterMiddleware 
             return refusal(.forbidden, "Forbidden: origin not allowed", isMCP: isMCP, context: context)
         }
         var context = context
+        context.isGuarded = true
         if options.authenticate != nil || options.bearerToken != nil, !Self.openPaths.contains(request.uri.path) {
             switch await authenticate(request) {
             case .success(let principal): context.principal = principal

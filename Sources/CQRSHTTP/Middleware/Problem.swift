@@ -8,6 +8,9 @@ import NIOCore
 enum Problem {
     /// The response for an error, with the request id recorded in the document.
     static func response(for error: CqrsError, requestId: String, headers extra: HTTPFields = [:]) -> Response {
+        // A status outside 400…599 (a misdeclared error) must never crash or read as success.
+        var error = error
+        if !(400...599).contains(error.status) { error.status = 500 }
         let problem = error.with(requestId: requestId).problemDetails()
         var headers = extra
         headers[.contentType] = ProblemDetails.mediaType

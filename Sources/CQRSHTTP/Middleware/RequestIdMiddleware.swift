@@ -12,6 +12,7 @@ public struct RequestIdMiddleware<Context: GuardedRequestContext>: RouterMiddlew
     /// Creates the middleware.
     public init() {}
 
+    /// Runs the request with its id, and answers any thrown error with a problem document.
     public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {

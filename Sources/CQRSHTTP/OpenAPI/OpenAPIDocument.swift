@@ -83,7 +83,7 @@ public enum OpenAPIDocument {
                 parameters.append([
                     "name": "If-Match", "in": "header", "required": false,
                     "description": "Run only if the aggregate is at this version (an entity tag such as \"3\"); otherwise 412.",
-                    "schema": ["type": "string", "pattern": "^(\\*|\"[1-9][0-9]{0,17}\")$"],
+                    "schema": ["type": "string", "pattern": "^(\\*|\"[1-9][0-9]{0,18}\")$"],
                 ])
             }
             parameters.append([
@@ -113,6 +113,13 @@ public enum OpenAPIDocument {
         ]
         if links.objectValue?.isEmpty == false { success["links"] = links }
         var responses: [String: JSONValue] = [successStatus(operation.kind): .object(success)]
+        if operation.kind.isCreate {
+            responses["200"] = [
+                "description": "A dry run (dryRun=true): what the command would do; nothing was written.",
+                "headers": ["X-Request-Id": ["$ref": "#/components/headers/RequestId"]],
+                "content": ["application/json": ["schema": ["$ref": .string("#/components/schemas/\(operation.output.name)")]]],
+            ]
+        }
         if operation.kind == .get {
             responses["304"] = ["description": "Not modified: the aggregate is still at the If-None-Match version."]
         }
@@ -171,7 +178,10 @@ public enum OpenAPIDocument {
             case "limit":
                 ("Page size (default \(ReadQuery.defaultLimit), at most \(ReadQuery.maximumLimit)).",
                  ["type": "integer", "minimum": 1, "maximum": .int(ReadQuery.maximumLimit), "default": .int(ReadQuery.defaultLimit)])
-            default: ("The nextCursor of the previous page.", ["type": "string", "minLength": 1])
+            case "cursor": ("The nextCursor of the previous page.", ["type": "string", "minLength": 1])
+            case "eventTypes": ("Only events of these types, comma-separated.", ["type": "string", "minLength": 1])
+            default:
+                (Self.schema(of: name, in: operation)["description"]?.stringValue ?? "", Self.schema(of: name, in: operation))
             }
         return ["name": .string(name), "in": "query", "required": false, "description": .string(description), "schema": schema]
     }

@@ -16,10 +16,12 @@ public struct RESTAPI: Sendable {
     let options: MCPHTTPOptions
 
     /// Renders a catalog; `options` bound request bodies (size, arrival time).
-    public init(catalog: OperationCatalog, options: MCPHTTPOptions = MCPHTTPOptions()) {
+    /// - Throws: a configuration error when two routes, or a route and one of `serverPaths`, clash.
+    public init(catalog: OperationCatalog, options: MCPHTTPOptions = MCPHTTPOptions(), serverPaths: Set<String> = []) throws {
         self.catalog = catalog
         self.routes = RESTRoute.routes(of: catalog)
         self.options = options
+        try RESTRoute.checkUnique(routes, serverPaths: serverPaths)
     }
 
     /// Adds every route, and a `405` with `Allow` for the other methods on each path.
@@ -58,6 +60,7 @@ public struct RESTAPI: Sendable {
     // MARK: - Serving
 
     func serve<Context: GuardedRequestContext>(_ route: RESTRoute, request: Request, context: Context) async -> Response {
+        guard context.isGuarded else { return GuardMiddleware<Context>.unguarded(isMCP: false) }
         let commandContext = CommandContext(
             currentUser: context.principal ?? catalog.options.defaultUser, requestId: context.requestId,
             metadata: ["transport": "rest"])
@@ -66,28 +69,33 @@ public struct RESTAPI: Sendable {
             var input = try RESTInput(route: route, request: request, parameters: context.parameters)
             switch route.operation.kind {
             case .create, .update:
+                try input.readOptions()
                 try input.readCommandHeaders(request.headers, isCreate: route.operation.kind.isCreate)
-                try input.mergeBody(try await readBody(request), headers: request.headers)
+                try input.mergeBody(try await readBody(request), headers: request.headers, fields: route.operation.body?.schema)
                 let result = try await call(route, input, commandContext)
+                if input.isDryRun { return Self.json(.ok, result) }
                 var headers = HTTPFields()
                 if let version = result["version"]?.intValue { headers[.eTag] = "\"\(version)\"" }
                 if case .create = route.operation.kind, let id = result["id"]?.stringValue {
-                    headers[.location] = "/\(Naming.plural(route.operation.group))/\(RESTInput.percentEncoded(id))"
+                    headers[.location] = RESTRoute.aggregatePath(type: route.operation.group, id: id)
                     return Self.json(.created, result, headers: headers)
                 }
                 return Self.json(.ok, result, headers: headers)
             case .list, .viewList:
                 let query = try input.readQuery()
                 try input.check(route)
-                guard let list = route.operation.list else { throw Problem.generic(404, "No route matches this path") }
+                guard let list = route.operation.list else { throw CqrsError.internalError("A list operation without list access") }
                 return Self.json(.ok, try await list.query(query, parentId: input.arguments["parentId"]?.stringValue))
             case .events:
+                try input.readOptions()
                 try input.readPaging()
                 return Self.json(.ok, try await call(route, input, commandContext))
             case .get, .viewGet:
+                try input.readOptions()
                 let result = try await call(route, input, commandContext)
                 var headers = HTTPFields()
-                guard route.operation.kind == .get, let version = result["version"]?.intValue else {
+                let current = input.arguments["asOfVersion"] == nil && input.arguments["asOfTime"] == nil
+                guard route.operation.kind == .get, current, let version = result["version"]?.intValue else {
                     return Self.json(.ok, result)
                 }
                 let tag = "\"\(version)\""
@@ -105,7 +113,7 @@ public struct RESTAPI: Sendable {
                 // A body value the command cannot hold: unprocessable, like every other body violation.
                 problem = RESTInput.unprocessable((try? CQRSJSON.decode([SchemaViolation].self, from: violations)) ?? [])
             }
-            if ifMatch != nil, problem.code == InfrastructureError.concurrencyError.code {
+            if ifMatch != nil, ifMatch != "*", problem.code == InfrastructureError.concurrencyError.code {
                 problem = GenericError.preconditionFailed.error(
                     "If-Match: " + problem.message, details: problem.details)
             }

@@ -10,6 +10,8 @@ import Hummingbird
 /// error names the parameter the client must fix.
 struct RESTInput {
     static let idempotencyKeyHeader = HTTPField.Name("Idempotency-Key")!
+    /// Operation arguments a REST client sends in the path, headers or query, never in the body.
+    static let headerArguments: Set<String> = ["id", "expectedVersion", "idempotencyKey", "dryRun", "confirm"]
 
     /// The operation's arguments.
     private(set) var arguments: [String: JSONValue] = [:]
@@ -72,7 +74,7 @@ struct RESTInput {
     }
 
     /// Merges the JSON body (an object of the command's fields; empty means `{}`).
-    mutating func mergeBody(_ bytes: [UInt8], headers: HTTPFields) throws {
+    mutating func mergeBody(_ bytes: [UInt8], headers: HTTPFields, fields: JSONValue?) throws {
         guard !bytes.isEmpty else { return }
         let contentType = headers[.contentType]
         let parts = (contentType ?? "").split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
@@ -95,7 +97,10 @@ struct RESTInput {
         guard let members = body.objectValue else {
             throw Self.unprocessable([SchemaViolation(pointer: "", message: "the body must be a JSON object", keyword: "type")])
         }
-        let misplaced = members.keys.filter { sources[$0] != nil || ["id", "expectedVersion", "idempotencyKey"].contains($0) }
+        // Arguments that travel in the path or the headers, unless the command itself has such a field.
+        let misplaced = members.keys.filter {
+            fields?["properties"]?[$0] == nil && (sources[$0] != nil || Self.headerArguments.contains($0))
+        }
         if !misplaced.isEmpty {
             throw Self.unprocessable(
                 misplaced.sorted().map {
@@ -106,6 +111,31 @@ struct RESTInput {
         }
         arguments.merge(members) { old, _ in old }
     }
+
+    // MARK: - Options
+
+    /// The query parameters that are plain operation arguments (`dryRun`, `asOfVersion`, `asOfTime`,
+    /// `fromVersion`, `toVersion`, `eventTypes` as a comma-separated list), typed.
+    mutating func readOptions() throws {
+        for (name, text) in query where !["filter", "sort", "offset", "limit", "cursor"].contains(name) {
+            let value: JSONValue
+            switch name {
+            case "dryRun", "confirm":
+                guard text == "true" || text == "false" else { throw Self.badParameter(name, "must be true or false") }
+                value = .bool(text == "true")
+            case "asOfVersion", "fromVersion", "toVersion":
+                guard let number = Int(text) else { throw Self.badParameter(name, "must be an integer") }
+                value = .int(number)
+            case "eventTypes": value = .array(text.split(separator: ",", omittingEmptySubsequences: false).map { .string(String($0)) })
+            default: value = .string(text)
+            }
+            arguments[name] = value
+            sources[name] = name
+        }
+    }
+
+    /// Whether the request asks for a dry run.
+    var isDryRun: Bool { arguments["dryRun"] == .bool(true) }
 
     // MARK: - Reads
 

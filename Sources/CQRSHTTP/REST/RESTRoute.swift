@@ -1,3 +1,4 @@
+import CQRS
 import CQRSCatalog
 import CQRSSchema
 import HTTPTypes
@@ -36,23 +37,52 @@ public struct RESTRoute: Sendable {
         catalog.operations.map { route(for: $0) }
     }
 
+    /// The path of one aggregate (`/accounts/{id}` filled in, the id percent-encoded).
+    public static func aggregatePath(type: String, id: String) -> String {
+        "/\(Naming.plural(type))/\(RESTInput.percentEncoded(id))"
+    }
+
+    /// Checks that no two routes, and no route and a server path (`/mcp`, `/docs`…), share a method
+    /// and path, and that no collection or child view shadows the `commands` and `events` segments.
+    /// - Throws: 500 `CONFIGURATION_ERROR` naming the clash (instead of Hummingbird's crash at startup).
+    static func checkUnique(_ routes: [RESTRoute], serverPaths: Set<String>) throws {
+        var seen = Set<String>()
+        for route in routes {
+            let key = "\(route.method.rawValue) \(route.path)"
+            let first = route.path.split(separator: "/").first.map { "/" + $0 } ?? "/"
+            let segments = route.path.split(separator: "/")
+            guard seen.insert(key).inserted, !serverPaths.contains(first),
+                route.operation.parentType == nil || !["commands", "events"].contains(segments.count > 2 ? String(segments[2]) : "")
+            else {
+                throw InfrastructureError.configurationError.error(
+                    "The route \(key) of \(route.operation.name) clashes with another route or a server path")
+            }
+        }
+    }
+
     static func route(for operation: CatalogOperation) -> RESTRoute {
         let id = PathParameter(name: "id", argument: "id")
         let collection = "/" + Naming.plural(operation.group)
         let paging = ["offset", "limit", "cursor"]
         switch operation.kind {
         case .create(let command):
-            return RESTRoute(method: .post, path: "\(collection)/commands/\(command)", operation: operation, pathParameters: [], queryParameters: [])
+            return RESTRoute(
+                method: .post, path: "\(collection)/commands/\(command)", operation: operation, pathParameters: [],
+                queryParameters: ["dryRun"])
         case .update(let command):
             return RESTRoute(
                 method: .post, path: "\(collection)/{id}/commands/\(command)", operation: operation, pathParameters: [id],
-                queryParameters: [])
+                queryParameters: operation.input.schema["properties"]?["confirm"] == nil ? ["dryRun"] : ["dryRun", "confirm"])
         case .get:
-            return RESTRoute(method: .get, path: "\(collection)/{id}", operation: operation, pathParameters: [id], queryParameters: [])
+            return RESTRoute(
+                method: .get, path: "\(collection)/{id}", operation: operation, pathParameters: [id],
+                queryParameters: ["asOfVersion", "asOfTime"])
         case .list:
             return RESTRoute(method: .get, path: collection, operation: operation, pathParameters: [], queryParameters: ["filter", "sort"] + paging)
         case .events:
-            return RESTRoute(method: .get, path: "\(collection)/{id}/events", operation: operation, pathParameters: [id], queryParameters: paging)
+            return RESTRoute(
+                method: .get, path: "\(collection)/{id}/events", operation: operation, pathParameters: [id],
+                queryParameters: ["fromVersion", "toVersion", "eventTypes"] + paging)
         case .viewGet, .viewList:
             var path = collection
             var parameters: [PathParameter] = []

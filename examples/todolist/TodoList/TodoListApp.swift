@@ -18,8 +18,8 @@ public struct TodoListApp: Sendable {
     public static let instructions = """
         To-do lists as event-sourced aggregates. Create a list with todolist_create, then add, complete, \
         reopen, rename or remove items by the list id and the item id (todo_item_list shows a list's items). \
-        Archiving is final. Pass expectedVersion to guard against concurrent changes and idempotencyKey to \
-        make retries safe.
+        Archiving is final. Pass expectedVersion (REST: If-Match) to guard against concurrent changes and \
+        idempotencyKey (REST: Idempotency-Key) to make retries safe.
         """
 
     /// Wires the app over a store and its storages.

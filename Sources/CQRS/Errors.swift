@@ -3,7 +3,7 @@ import CQRSSchema
 /// The one error type every layer of the library returns.
 ///
 /// Its JSON form is the contract with clients:
-/// `{"domain","code","internalCode","status","message","details"?,"requestId"?}`.
+/// `{"domain","code","internalCode","status","message","details"?,"hint"?,"requestId"?}`.
 /// `code` is `DOMAIN_NAME` in upper case and `internalCode` is `prefix * 1000 + index`.
 @Schema
 public struct CqrsError: Error, Sendable, Hashable, Codable, CustomStringConvertible {
@@ -19,14 +19,17 @@ public struct CqrsError: Error, Sendable, Hashable, Codable, CustomStringConvert
     public var message: String
     /// Structured facts about this occurrence (e.g. the current version on a conflict).
     public var details: JSONValue?
+    /// What the caller can do about it, e.g. "Withdraw at most 200." (shown to agents after the message).
+    public var hint: String?
     /// The id of the request that failed, when known.
     public var requestId: String?
 
-    /// Creates an error from its parts; prefer ``DomainErrorCode/error(_:details:)``.
+    /// Creates an error from its parts; prefer ``DomainErrorCode/error(_:details:hint:)``.
     public init(
         domain: String, code: String, internalCode: Int, status: Int, message: String,
-        details: JSONValue? = nil, requestId: String? = nil
+        details: JSONValue? = nil, hint: String? = nil, requestId: String? = nil
     ) {
+        self.hint = hint
         self.domain = domain
         self.code = code
         self.internalCode = internalCode
@@ -89,12 +92,15 @@ public struct ErrorSpec: Sendable, Hashable {
     public var status: Int
     /// The name without the domain, e.g. `"INSUFFICIENT_FUNDS"`.
     public var name: String
+    /// What a caller can do about every error of this code, unless the error carries its own.
+    public var hint: String?
 
     /// Creates a spec.
-    public init(_ index: Int, status: Int, _ name: String) {
+    public init(_ index: Int, status: Int, _ name: String, hint: String? = nil) {
         self.index = index
         self.status = status
         self.name = name
+        self.hint = hint
     }
 }
 
@@ -104,11 +110,11 @@ extension DomainErrorCode {
     /// `DOMAIN_NAME`, e.g. `ACCOUNT_INSUFFICIENT_FUNDS`.
     public var code: String { "\(Self.domain.uppercased())_\(spec.name)" }
 
-    /// An error of this code with a message and optional details.
-    public func error(_ message: String, details: JSONValue? = nil) -> CqrsError {
+    /// An error of this code with a message, optional details and a hint (the spec's by default).
+    public func error(_ message: String, details: JSONValue? = nil, hint: String? = nil) -> CqrsError {
         CqrsError(
             domain: Self.domain, code: code, internalCode: internalCode, status: spec.status,
-            message: message, details: details)
+            message: message, details: details, hint: hint ?? spec.hint)
     }
 }
 

@@ -24,6 +24,8 @@ public struct ProblemDetails: Sendable, Hashable, Codable {
     public var internalCode: Int
     /// Extension: structured details.
     public var details: JSONValue?
+    /// Extension: what the caller can do about it.
+    public var hint: String?
     /// Extension: the request id.
     public var requestId: String?
 }
@@ -44,7 +46,7 @@ extension CqrsError {
         let instance = requestId.flatMap { $0.isEmpty ? nil : "urn:cqrs-request:\($0)" }
         return ProblemDetails(
             type: type, title: title, status: status, detail: message, instance: instance, domain: domain,
-            code: code, internalCode: internalCode, details: details, requestId: requestId)
+            code: code, internalCode: internalCode, details: details, hint: hint, requestId: requestId)
     }
 
     /// A human title derived from the code: `ACCOUNT_INSUFFICIENT_FUNDS` gives "Insufficient funds".

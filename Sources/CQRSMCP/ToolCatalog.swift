@@ -71,6 +71,7 @@ public struct ToolCatalog: MCPToolProvider {
 
     /// What an agent should do after an error, for the first line of its text.
     func nextStep(after error: CqrsError, in operation: CatalogOperation) -> String? {
+        if let hint = error.hint { return hint }
         let type = operation.group
         switch error.code {
         case InfrastructureError.concurrencyError.code:
@@ -158,7 +159,8 @@ public struct ToolCatalog: MCPToolProvider {
     /// violation, then the `CqrsError` JSON (the same as `structuredContent`, for hosts that drop it).
     static func errorResult(_ error: CqrsError, nextStep: String? = nil) -> MCPToolResult {
         let json = (try? CQRSJSON.value(of: error)) ?? .object([:])
-        var lines = ["\(error.code): \(error.message)" + (nextStep.map { " \($0)" } ?? "")]
+        let separator = error.message.last.map { ".!?".contains($0) } == true ? " " : ". "
+        var lines = ["\(error.code): \(error.message)" + (nextStep.map { separator + $0 } ?? "")]
         for violation in error.details?["violations"]?.arrayValue ?? [] {
             let pointer = violation["pointer"]?.stringValue ?? ""
             lines.append("- \(pointer.isEmpty ? "(arguments)" : pointer): \(violation["message"]?.stringValue ?? "")")

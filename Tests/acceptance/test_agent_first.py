@@ -84,6 +84,10 @@ async def test_errors_say_what_to_do_next(target):
         lines = invalid.content[0].text.splitlines()
         assert lines[0].startswith("INFRASTRUCTURE_VALIDATION_FAILED:")
         assert any(line.startswith("- /amount:") for line in lines) and any("colour" in line for line in lines)
+        overdraw = await call(client, "account_withdraw", id=account, amount=500)
+        assert overdraw.content[0].text.splitlines()[0] == (
+            "ACCOUNT_INSUFFICIENT_FUNDS: Cannot withdraw 500, balance is 5. Withdraw at most 5.")
+        assert overdraw.structured_content["hint"] == "Withdraw at most 5."
         unknown = await call(client, "account_get", id="nobody")
         assert "account_list" in unknown.content[0].text.splitlines()[0]
 

@@ -61,7 +61,8 @@ public struct Account: CommandHandler, Equatable {
             guard amount <= balance else {
                 throw AccountError.insufficientFunds.error(
                     "Cannot withdraw \(amount), balance is \(balance)",
-                    details: ["amount": .int(amount), "balance": .int(balance)])
+                    details: ["amount": .int(amount), "balance": .int(balance)],
+                    hint: balance > 0 ? "Withdraw at most \(balance)." : "Deposit first: the balance is 0.")
             }
             return [.withdrawn(amount: amount)]
         case .close:
@@ -141,9 +142,9 @@ public enum AccountError: DomainErrorCode {
     public var spec: ErrorSpec {
         switch self {
         case .insufficientFunds: ErrorSpec(1, status: 400, "INSUFFICIENT_FUNDS")
-        case .invalidAmount: ErrorSpec(2, status: 400, "INVALID_AMOUNT")
+        case .invalidAmount: ErrorSpec(2, status: 400, "INVALID_AMOUNT", hint: "Amounts are positive whole numbers of cents.")
         // The code is DOMAIN_NAME, so this reads ACCOUNT_CLOSED.
-        case .accountClosed: ErrorSpec(3, status: 410, "CLOSED")
+        case .accountClosed: ErrorSpec(3, status: 410, "CLOSED", hint: "A closed account takes no more commands: open a new one.")
         case .invalidOwner: ErrorSpec(4, status: 400, "INVALID_OWNER")
         }
     }

@@ -71,9 +71,10 @@ extension CommandEngine {
         let events = try await store.loadEvents(A.self, id: id, afterVersion: 0, limit: version)
         guard !events.isEmpty else { return nil }
         guard events.count == version else {
-            throw CqrsError.validation(
-                "\(A.aggregateType) '\(id)' is at version \(events.count), before \(version)",
-                details: ["asOfVersion": .int(version), "currentVersion": .int(events.count)])
+            throw InfrastructureError.validationFailed.error(
+                "\(A.aggregateType) '\(id)' has only reached version \(events.count), not \(version)",
+                details: ["parameter": "asOfVersion", "asOfVersion": .int(version), "currentVersion": .int(events.count)],
+                hint: "Use an asOfVersion of at most \(events.count).")
         }
         return try replayed(events, id: id)
     }

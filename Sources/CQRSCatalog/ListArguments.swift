@@ -26,12 +26,22 @@ public enum Cursor {
     }
 }
 
+/// The bounds of one list query, the same for every front end.
+public enum QueryLimits {
+    /// The most conditions of one filter.
+    public static let conditions = 32
+    /// The most values of one `in` list.
+    public static let listValues = 100
+    /// The most sort keys.
+    public static let sortKeys = 4
+}
+
 /// The JSON shape of list filters and sorting, and its translation to a ``ReadQuery``.
 enum QueryArguments {
     static let filterSchema: JSONValue = [
         "type": "array",
         "description": "Conditions that must all hold, e.g. [{\"field\":\"state.balance\",\"op\":\"gte\",\"value\":100}]. Fields are dotted paths into the item; numbers compare as numbers, strings by UTF-8 bytes.",
-        "maxItems": 32,
+        "maxItems": .int(QueryLimits.conditions),
         "items": [
             "type": "object",
             "additionalProperties": false,
@@ -46,7 +56,7 @@ enum QueryArguments {
                     "description": "A string, number, boolean or null (an array of them for `in`).",
                     "anyOf": [
                         ["type": ["string", "number", "boolean", "null"]],
-                        ["type": "array", "items": ["type": ["string", "number", "boolean", "null"]], "maxItems": 100],
+                        ["type": "array", "items": ["type": ["string", "number", "boolean", "null"]], "maxItems": .int(QueryLimits.listValues)],
                     ],
                 ],
             ],
@@ -55,7 +65,7 @@ enum QueryArguments {
 
     static func sortSchema(_ fields: [String]) -> JSONValue {
         [
-            "type": "array", "maxItems": 4,
+            "type": "array", "maxItems": .int(QueryLimits.sortKeys),
             "description": "Sort keys in order of priority; ties are broken by id.",
             "items": [
                 "type": "object", "additionalProperties": false, "required": ["field"],

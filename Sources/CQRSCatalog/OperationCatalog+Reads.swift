@@ -30,14 +30,19 @@ extension OperationCatalog {
                 let time = try arguments["asOfTime"]?.stringValue.map(timestamp)
                 let loaded: LoadedAggregate<A>?
                 switch (version, time) {
-                case (.some, .some): throw CqrsError.validation("Pass asOfVersion or asOfTime, not both")
+                case (.some, .some):
+                    throw CqrsError.validation("Pass asOfVersion or asOfTime, not both", details: ["parameter": "asOfTime"])
                 case (.some(let version), nil): loaded = try await engine.load(id: id, asOfVersion: version)
                 case (nil, .some(let time)):
                     loaded = try await engine.load(id: id, asOf: time)
-                    if loaded == nil, try await engine.load(id: id) != nil {
+                    if loaded == nil, let first = try await engine.events(id: id, versions: 1...1, types: nil, limit: 1).events.first {
+                        let formatter = ISO8601DateFormatter()
+                        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+                        let created = formatter.string(from: first.occurredAt)
                         throw InfrastructureError.notFound.error(
-                            "\(type) '\(id)' did not exist yet at \(arguments["asOfTime"]?.stringValue ?? "")",
-                            details: ["id": .string(id)])
+                            "\(type) '\(id)' did not exist yet at \(arguments["asOfTime"]?.stringValue ?? ""); it was created at \(created)",
+                            details: ["id": .string(id), "parameter": "asOfTime", "createdAt": .string(created)],
+                            hint: "Use an asOfTime at or after \(created).")
                     }
                 case (nil, nil): loaded = try await engine.load(id: id)
                 }
@@ -58,7 +63,7 @@ extension OperationCatalog {
         let properties: [(String, JSONValue)] = [
             ("id", idSchema("The \(noun)'s id.")), ("fromVersion", .object(from)), ("toVersion", .object(to)),
             ("eventTypes", [
-                "type": "array", "maxItems": 50, "uniqueItems": true,
+                "type": "array", "minItems": 1, "maxItems": 50, "uniqueItems": true,
                 "items": ["type": "string", "minLength": 1, "maxLength": 200],
                 "description": "Optional: only events of these types.",
             ]),
@@ -76,7 +81,9 @@ extension OperationCatalog {
                 let limit = try integer(arguments["limit"], "limit") ?? ReadQuery.defaultLimit
                 let start = max(try integer(arguments["fromVersion"], "fromVersion") ?? 1, try Cursor.offset(arguments["cursor"]) + 1)
                 let end = try integer(arguments["toVersion"], "toVersion") ?? Int.max
-                guard start <= end else { throw CqrsError.validation("fromVersion is after toVersion") }
+                guard start <= end else {
+                    throw CqrsError.validation("fromVersion is after toVersion", details: ["parameter": "fromVersion"])
+                }
                 let types = arguments["eventTypes"]?.arrayValue.map { Set($0.compactMap(\.stringValue)) }
                 let found = try await engine.events(id: id, versions: start...end, types: types, limit: limit)
                 var kept: [JSONValue] = []
@@ -96,13 +103,31 @@ extension OperationCatalog {
             })
     }
 
-    /// An RFC 3339 time (with or without fractional seconds).
+    /// An RFC 3339 time (`2026-12-01T10:00:00Z`, fractional seconds and `±hh:mm` offsets allowed),
+    /// checked field by field: February 30th or an offset of +25:00 is a 400, not a guess.
     static func timestamp(_ text: String) throws -> Date {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) { return date }
-        throw CqrsError.validation("asOfTime must be an RFC 3339 time such as 2026-12-01T10:00:00Z", details: ["asOfTime": .string(text)])
+        let refused = CqrsError.validation(
+            "asOfTime must be an RFC 3339 time such as 2026-12-01T10:00:00Z (over REST, write + as %2B)",
+            details: ["parameter": "asOfTime", "asOfTime": .string(text)])
+        let pattern = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|([+-])(\d{2}):(\d{2}))$/
+        guard let match = text.wholeMatch(of: pattern) else { throw refused }
+        func number(_ part: Substring?) -> Int { part.flatMap { Int($0) } ?? 0 }
+        var offset = 0
+        if match.output.9 != nil {
+            let hours = number(match.output.10)
+            let minutes = number(match.output.11)
+            guard hours <= 23, minutes <= 59 else { throw refused }
+            offset = (hours * 3600 + minutes * 60) * (match.output.9 == "-" ? -1 : 1)
+        }
+        var calendar = Calendar(identifier: .gregorian)
+        guard let zone = TimeZone(secondsFromGMT: offset) else { throw refused }
+        calendar.timeZone = zone
+        let components = DateComponents(
+            calendar: calendar, timeZone: zone, year: number(match.output.1), month: number(match.output.2),
+            day: number(match.output.3), hour: number(match.output.4), minute: number(match.output.5),
+            second: number(match.output.6))
+        guard components.isValidDate, let date = calendar.date(from: components) else { throw refused }
+        let fraction = match.output.7.flatMap { Double("0" + $0) } ?? 0
+        return date.addingTimeInterval(fraction)
     }
 }

@@ -157,16 +157,17 @@ public struct OperationCatalog: Sendable {
                         let key = members.removeValue(forKey: "idempotencyKey")?.stringValue
                         let dryRun = members.removeValue(forKey: "dryRun") == .bool(true)
                         let confirmed = members.removeValue(forKey: "confirm") == .bool(true)
-                        if confirmFirst, !dryRun, !confirmed {
-                            throw GenericError.preconditionRequired.error(
-                                "\(name) cannot be undone: confirm with the user, then call again with confirm: true (dryRun: true shows what it would do)",
-                                details: ["operation": .string(name), "id": .string(id)])
-                        }
                         let decoded = try Self.decodeCommand(A.UpdateCommand.self, command: command, members: members)
-                        if dryRun {
-                            return try Self.previewResult(
-                                await engine.previewUpdate(
-                                    id: id, decoded, context: context, expectedVersion: expected, idempotencyKey: key))
+                        if dryRun || (confirmFirst && !confirmed) {
+                            // Unconfirmed, the command is first decided as a dry run: a missing aggregate,
+                            // a stale version or a domain refusal is reported as such, not as "confirm".
+                            let preview = try await engine.previewUpdate(
+                                id: id, decoded, context: context, expectedVersion: expected, idempotencyKey: key)
+                            if dryRun || preview.replayed { return try Self.previewResult(preview) }
+                            throw GenericError.preconditionRequired.error(
+                                "\(name) cannot be undone: it would write \(preview.events.count) event(s) and reach version \(preview.version)",
+                                details: ["operation": .string(name), "id": .string(id), "confirm": true],
+                                hint: "Confirm with the user, then repeat the call with confirm set to true; a dry run shows exactly what it would do.")
                         }
                         let result = try await engine.update(
                             id: id, decoded, context: context, metadata: ["operation": name], expectedVersion: expected,

@@ -85,7 +85,8 @@ public struct ToolCatalog: MCPToolProvider {
         case InfrastructureError.aggregateAlreadyExists.code: return "It exists already: read it with \(type)_get."
         case InfrastructureError.idempotencyKeyReused.code:
             return "That idempotencyKey belongs to another command: use a new key for this one."
-        case InfrastructureError.validationFailed.code: return "Fix the arguments listed below and call again."
+        case InfrastructureError.validationFailed.code:
+            return error.details?["violations"] == nil ? "Fix that argument and call again." : "Fix the arguments listed below and call again."
         case InfrastructureError.serviceUnavailable.code: return "The store is unreachable: retry in a few seconds."
         default: return nil
         }
@@ -163,7 +164,7 @@ public struct ToolCatalog: MCPToolProvider {
         var lines = ["\(error.code): \(error.message)" + (nextStep.map { separator + $0 } ?? "")]
         for violation in error.details?["violations"]?.arrayValue ?? [] {
             let pointer = violation["pointer"]?.stringValue ?? ""
-            lines.append("- \(pointer.isEmpty ? "(arguments)" : pointer): \(violation["message"]?.stringValue ?? "")")
+            lines.append("- \(pointer.isEmpty ? "(root)" : pointer): \(violation["message"]?.stringValue ?? "")")
         }
         lines.append(json.serialized(sortedKeys: true))
         return MCPToolResult(structuredContent: json, text: lines.joined(separator: "\n"), isError: true)

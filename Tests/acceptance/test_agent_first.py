@@ -62,6 +62,12 @@ async def test_time_travel_and_event_ranges(target):
         assert then["version"] == 3 and then["state"]["balance"] == 30
         before = await call(client, "account_get", id=account, asOfTime="2000-01-01T00:00:00Z")
         assert before.is_error and before.structured_content["status"] == 404
+        assert before.structured_content["hint"].startswith("Use an asOfTime at or after")
+        for malformed in ("2026-02-30T00:00:00Z", "2026-12-01T10:00:00+25:00", "2026-12-01 10:00:00Z", " 2026-12-01T10:00:00Z"):
+            wrong = await call(client, "account_get", id=account, asOfTime=malformed)
+            assert wrong.is_error and wrong.structured_content["status"] == 400, malformed
+        shifted = await call(client, "account_get", id=account, asOfTime=between.replace("Z", "+00:00"))
+        assert shifted.structured_content["version"] == 3
         beyond = await call(client, "account_get", id=account, asOfVersion=9)
         assert beyond.is_error and beyond.structured_content["details"]["currentVersion"] == 5
         ranged = (await call(client, "account_events", id=account, fromVersion=2, toVersion=4)).structured_content
@@ -124,9 +130,11 @@ async def test_destructive_commands_need_confirmation(bank_binary):
             assert "confirm" in tools["account_close"].input_schema["properties"]
             assert "confirm" not in tools["account_deposit"].input_schema["properties"]
             account = await opened(client)
+            missing = await call(client, "account_close", id="nobody")
+            assert missing.is_error and missing.structured_content["status"] == 404, "checks come before confirmation"
             refused = await call(client, "account_close", id=account)
             assert refused.is_error and refused.structured_content["status"] == 428
-            assert "confirm: true" in refused.content[0].text.splitlines()[0]
+            assert "confirm set to true" in refused.content[0].text.splitlines()[0]
             preview = await call(client, "account_close", id=account, dryRun=True)
             assert not preview.is_error and preview.structured_content["state"]["status"] == "closed"
             assert (await call(client, "account_get", id=account)).structured_content["state"]["status"] == "open"

@@ -889,3 +889,16 @@ def test_a_postgres_outage_is_503_and_recovers(bank_binary):
         assert ok(client.get("/ready")) == {"status": "ready"}
         assert deposit(client, account, 5)["version"] == 3
         assert account_state(client, account)["state"]["balance"] == 15
+
+
+def test_tools_typos_are_refused_and_openapi_follows_the_allowlist(bank_binary):
+    import json as _json
+    import subprocess as _subprocess
+    typo = _subprocess.run([bank_binary, "openapi", "--tools", "acount"], capture_output=True, text=True, timeout=60)
+    assert typo.returncode != 0 and "names nothing registered: acount" in typo.stderr
+    served = _subprocess.run([bank_binary, "mcp", "--store", "memory:", "--tools", "account,movment_list"],
+                             capture_output=True, text=True, timeout=60, input="")
+    assert served.returncode != 0 and "movment_list" in served.stderr
+    only = _subprocess.run([bank_binary, "openapi", "--tools", "account"], capture_output=True, text=True, timeout=60)
+    paths = _json.loads(only.stdout)["paths"]
+    assert "/accounts/{id}/commands/deposit" in paths and not any(p.startswith("/user_rights") for p in paths)

@@ -126,6 +126,7 @@ public enum OpenAPIDocument {
         var statuses = Set(operation.errors.map(\.status)).union([400, 401, 403, 404, 405])
         if operation.kind.isCommand { statuses.formUnion([408, 413, 415, 422]) }
         if case .update = operation.kind { statuses.insert(412) }
+        if operation.input.schema["properties"]?["confirm"] != nil { statuses.insert(428) }
         for status in statuses.sorted() where problemStatuses[status] != nil {
             responses[String(status)] = ["$ref": .string("#/components/responses/Problem\(status)")]
         }
@@ -171,9 +172,9 @@ public enum OpenAPIDocument {
         let (description, schema): (String, JSONValue) =
             switch name {
             case "filter":
-                ("RSQL over the item's declared fields: ==, !=, =lt=, =le=, =gt=, =ge=, =in=(a,b), =out=(a,b), =like= (abc*, *abc*); ';' is and, ',' is or, parentheses group (at most 8 deep, 32 comparisons, 100 values per list). Example: state.balance=ge=100;state.owner==alice",
+                ("RSQL over the item's declared fields: ==, !=, =lt=, =le=, =gt=, =ge=, =in=(a,b), =out=(a,b), =like= (abc*, *abc*); ';' is and, ',' is or, parentheses group (at most \(RSQL.maximumDepth) deep, \(QueryLimits.conditions) comparisons, \(QueryLimits.listValues) values per list). Example: state.balance=ge=100;state.owner==alice",
                  ["type": "string", "minLength": 1, "maxLength": 8192])
-            case "sort": ("At most 4 sort keys, '-' for descending, e.g. -\(operation.list?.sortableFields.first ?? "id"),id. Sortable: \(sortable).", ["type": "string", "minLength": 1])
+            case "sort": ("At most \(QueryLimits.sortKeys) sort keys, '-' for descending, e.g. -\(operation.list?.sortableFields.first ?? "id"),id. Sortable: \(sortable).", ["type": "string", "minLength": 1])
             case "offset": ("How many items to skip (not with cursor).", ["type": "integer", "minimum": 0, "maximum": .int(Int.max)])
             case "limit":
                 ("Page size (default \(ReadQuery.defaultLimit), at most \(ReadQuery.maximumLimit)).",
@@ -216,6 +217,7 @@ public enum OpenAPIDocument {
         413: "The body is too large.",
         415: "The body is not application/json.",
         422: "The body does not match the command (details.violations lists each JSON pointer), or the idempotency key was used with another body.",
+        428: "A destructive command without confirm=true (the server runs with --confirm-destructive).",
         500: "An error (a problem document).",
         503: "The store is unreachable.",
     ]

@@ -105,7 +105,7 @@ struct RESTInput {
             throw Self.unprocessable(
                 misplaced.sorted().map {
                     SchemaViolation(
-                        pointer: "/" + $0, message: "\"\($0)\" is not a field of this command (the id is in the path, the version in If-Match, the key in Idempotency-Key)",
+                        pointer: "/" + $0, message: "\"\($0)\" is not a field of this command (the id is in the path, the version in If-Match, the key in Idempotency-Key, dryRun and confirm in the query)",
                         keyword: "additionalProperties")
                 })
         }
@@ -157,7 +157,9 @@ struct RESTInput {
                 guard RSQL.isValidPath(field) else { throw Self.badParameter("sort", "names '\(item)', not a field path") }
                 sort.append(SortKey(field, descending: descending))
             }
-            guard sort.count <= 4 else { throw Self.badParameter("sort", "has more than 4 keys") }
+            guard sort.count <= QueryLimits.sortKeys else {
+                throw Self.badParameter("sort", "has more than \(QueryLimits.sortKeys) keys")
+            }
         }
         let (offset, limit) = try window()
         return ReadQuery(filter: filter, sort: sort, offset: offset, limit: limit)
@@ -168,6 +170,8 @@ struct RESTInput {
         let (offset, limit) = try window()
         arguments["limit"] = .int(limit)
         arguments["cursor"] = .string(Cursor.encode(offset))
+        sources["limit"] = "limit"
+        sources["cursor"] = query["cursor"] == nil ? "offset" : "cursor"
     }
 
     private func window() throws -> (offset: Int, limit: Int) {

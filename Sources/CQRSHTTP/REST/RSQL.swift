@@ -1,4 +1,5 @@
 import CQRS
+import CQRSCatalog
 import CQRSSchema
 
 /// RSQL/FIQL filters (`state.balance=ge=100;(owner==alice,owner==bob)`) compiled to the same
@@ -11,10 +12,10 @@ import CQRSSchema
 struct RSQL {
     /// The longest filter text, the most comparisons and the deepest nesting accepted.
     static let maximumLength = 8192
-    static let maximumComparisons = 32
+    static let maximumComparisons = QueryLimits.conditions
     static let maximumDepth = 8
     /// The most values of one `=in=`/`=out=` list (as in the JSON filter).
-    static let maximumListValues = 100
+    static let maximumListValues = QueryLimits.listValues
 
     struct ParseError: Error {
         let message: String

@@ -42,6 +42,10 @@ public protocol CommandHandler: Aggregate {
 
     /// The coding keys of the update commands that destroy or irreversibly end something (e.g.
     /// `["close"]`); front ends mark them as destructive. None by default.
+    /// The domain error codes its commands can give (listed with each command operation and in
+    /// the OpenAPI document); empty by default.
+    static var errorCodes: [any DomainErrorCode] { get }
+
     static var destructiveCommands: Set<String> { get }
 
     /// Decides the events of a create command.
@@ -52,6 +56,7 @@ public protocol CommandHandler: Aggregate {
 
 extension CommandHandler {
     public static var destructiveCommands: Set<String> { [] }
+    public static var errorCodes: [any DomainErrorCode] { [] }
 }
 
 /// Chooses the id of the aggregate a create command makes.

@@ -60,6 +60,18 @@ public struct OperationError: Sendable, Hashable {
     public var status: Int
     /// When it happens.
     public var description: String
+    /// The domain error codes of this status (`ACCOUNT_INSUFFICIENT_FUNDS`), empty for the library's own.
+    public var codes: [String] = []
+
+    /// The domain's codes, one entry per status.
+    static func domain(_ codes: [any DomainErrorCode]) -> [OperationError] {
+        Dictionary(grouping: codes, by: \.spec.status).sorted { $0.key < $1.key }.map { status, codes in
+            OperationError(
+                status: status,
+                description: "Refused by the domain: " + codes.map { $0.code + ($0.spec.hint.map { " (\($0))" } ?? "") }.joined(separator: "; "),
+                codes: codes.map(\.code))
+        }
+    }
 }
 
 /// Where a list operation reads, so a front end with its own query syntax (REST's RSQL) builds the

@@ -82,7 +82,7 @@ public struct OperationCatalog: Sendable {
         let idProperty = Self.idSchema("The \(noun)'s id.")
         let commandOutput = NamedSchema(
             name: pascal + "CommandResult", schema: Self.commandResultSchema(state: A.jsonSchema.json, event: A.Event.jsonSchema.json))
-        let commandErrors: [OperationError] = [.invalid, .conflict, .keyReused, .unavailable]
+        let commandErrors: [OperationError] = [.invalid, .conflict, .keyReused, .unavailable] + OperationError.domain(A.errorCodes)
         aggregateTypes.append(type)
 
         for command in try Self.cases(of: A.CreateCommand.jsonSchema, defaultName: "create", group: type) {

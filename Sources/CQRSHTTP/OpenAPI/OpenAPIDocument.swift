@@ -127,8 +127,15 @@ public enum OpenAPIDocument {
         if operation.kind.isCommand { statuses.formUnion([408, 413, 415, 422]) }
         if case .update = operation.kind { statuses.insert(412) }
         if operation.input.schema["properties"]?["confirm"] != nil { statuses.insert(428) }
-        for status in statuses.sorted() where problemStatuses[status] != nil {
-            responses[String(status)] = ["$ref": .string("#/components/responses/Problem\(status)")]
+        for status in statuses.sorted() {
+            let domain = operation.errors.filter { $0.status == status && !$0.codes.isEmpty }
+            if domain.isEmpty {
+                if problemStatuses[status] != nil { responses[String(status)] = ["$ref": .string("#/components/responses/Problem\(status)")] }
+            } else {
+                // The domain's codes at this status, named in the response (e.g. 410 ACCOUNT_CLOSED).
+                let general = problemStatuses[status].map { $0 + " " } ?? ""
+                responses[String(status)] = problemResponse(general + domain.map(\.description).joined(separator: " "))
+            }
         }
         responses["default"] = ["$ref": "#/components/responses/Problem500"]
 

@@ -8,6 +8,7 @@ public struct Account: CommandHandler, Equatable {
     public static let aggregateType = "account"
     public static var sortableStateFields: [String] { ["balance", "owner", "status"] }
     public static var destructiveCommands: Set<String> { ["close"] }
+    public static var errorCodes: [any DomainErrorCode] { AccountError.allCases }
 
     /// The account id.
     public var id: String

@@ -7,6 +7,7 @@ import CQRSSchema
 public struct UserRight: CommandHandler, Equatable {
     public static let aggregateType = "user_right"
     public static var destructiveCommands: Set<String> { ["revoke"] }
+    public static var errorCodes: [any DomainErrorCode] { UserRightError.allCases }
 
     /// `{userId}:{rightId}`, with `%` and `:` inside either part percent-escaped.
     public var id: String

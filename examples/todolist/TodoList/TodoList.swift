@@ -9,6 +9,7 @@ public struct TodoList: CommandHandler, Equatable {
     public static let aggregateType = "todolist"
     public static var sortableStateFields: [String] { ["title", "archived"] }
     public static var destructiveCommands: Set<String> { ["removeItem", "archive"] }
+    public static var errorCodes: [any DomainErrorCode] { TodoError.allCases }
 
     /// The list id.
     public var id: String

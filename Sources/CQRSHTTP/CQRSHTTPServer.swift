@@ -41,6 +41,26 @@ public struct CQRSHTTPServer: Sendable {
         self.readiness = readiness
     }
 
+    /// Serves one catalog both ways: MCP (a ``ToolCatalog`` of it) and REST, so the two cannot drift.
+    /// - Parameters:
+    ///   - catalog: the operations.
+    ///   - server: the MCP server's name, version, title and instructions (its title, version and
+    ///     instructions also describe the OpenAPI document).
+    ///   - options: guards and limits shared by every route.
+    ///   - readiness: throws when the store does not answer (then `/ready` is a 503).
+    ///   - logger: where the server logs.
+    /// - Throws: a configuration error when a catalog route clashes with another or a server path.
+    public init(
+        catalog: OperationCatalog, server: MCPServer.Info, options: MCPHTTPOptions = MCPHTTPOptions(),
+        readiness: @escaping @Sendable () async throws -> Void = {}, logger: Logger? = nil
+    ) throws {
+        try self.init(
+            mcp: MCPServer(info: server, provider: ToolCatalog(catalog), logger: logger), catalog: catalog,
+            info: OpenAPIDocument.Info(
+                title: server.title ?? server.name, version: server.version, description: server.instructions ?? ""),
+            options: options, readiness: readiness, logger: logger)
+    }
+
     /// The router with every route and the shared middleware.
     public func router() -> Router<ServerRequestContext> {
         let router = Router(context: ServerRequestContext.self, options: .autoGenerateHeadEndpoints)

@@ -27,9 +27,8 @@ struct RESTTests {
         let bank = try BankApp(store: store, storages: .inMemory())
         var quiet = Logger(label: "test.rest")
         quiet.logLevel = .critical
-        let mcp = MCPServer(info: .init(name: "bank", version: "1"), provider: ToolCatalog(bank.catalog), logger: quiet)
         let server = try CQRSHTTPServer(
-            mcp: mcp, catalog: bank.catalog, info: .init(title: BankApp.title, version: BankApp.version, description: "test"),
+            catalog: bank.catalog, server: .init(name: "bank", version: BankApp.version, title: BankApp.title),
             options: MCPHTTPOptions(bearerToken: token), readiness: readiness, logger: quiet)
         try await server.makeApplication(port: 0).test(.live) { client in try await body(client, bank) }
     }

@@ -77,7 +77,10 @@ public struct RESTAPI: Sendable {
                 var headers = HTTPFields()
                 if let version = result["version"]?.intValue { headers[.eTag] = "\"\(version)\"" }
                 if case .create = route.operation.kind, let id = result["id"]?.stringValue {
-                    headers[.location] = RESTRoute.aggregatePath(type: route.operation.group, id: id)
+                    // Location only where the new aggregate can be read (`--tools` may leave out its get).
+                    if catalog.operation(named: "\(route.operation.group)_get") != nil {
+                        headers[.location] = RESTRoute.aggregatePath(type: route.operation.group, id: id)
+                    }
                     return Self.json(.created, result, headers: headers)
                 }
                 return Self.json(.ok, result, headers: headers)

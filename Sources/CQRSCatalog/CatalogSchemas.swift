@@ -163,18 +163,28 @@ extension OperationCatalog {
         } catch let error as DecodingError {
             // The schema passed, so the decoder refused a value it cannot hold, such as an integral
             // double of 2⁵³ or more for an Int. Say where, never the decoder's own text.
-            let (path, reason): ([CodingKey], String) =
+            let path: [CodingKey] =
                 switch error {
-                case .dataCorrupted(let context):
-                    (context.codingPath, context.debugDescription.contains("does not fit")
-                        ? "the number cannot be held exactly (a whole number written as a decimal or exponent must be below 2^53 in magnitude)"
-                        : "the value is not valid here")
-                case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context):
-                    (context.codingPath, "the value is not valid here")
-                @unknown default: ([], "the value is not valid here")
+                case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context),
+                    .keyNotFound(_, let context):
+                    context.codingPath
+                @unknown default: []
                 }
             let keys = path.map { $0.intValue.map(String.init) ?? $0.stringValue }
             let pointer = (command.keyed ? keys.dropFirst() : keys[...]).map { "/" + $0 }.joined()
+            // A double where the decoder wanted an exact Int (2⁵³ or more) is the case the schema
+            // cannot see; anything else a custom decoder refused is just invalid.
+            var value: JSONValue? = json
+            for key in keys {
+                let elements = value?.arrayValue ?? []
+                value = value?[key] ?? Int(key).flatMap { elements.indices.contains($0) ? elements[$0] : nil }
+            }
+            let reason: String =
+                if case .double? = value {
+                    "the number cannot be held exactly (a whole number written as a decimal or exponent must be below 2^53 in magnitude)"
+                } else {
+                    "the value is not valid here"
+                }
             let violation = SchemaViolation(pointer: pointer, message: reason, keyword: "type")
             throw CqrsError.validation(
                 "Invalid arguments for \(command.name): \(violation.description)",

@@ -63,9 +63,9 @@ public struct ToolCatalog: MCPToolProvider {
             return MCPToolResult(
                 structuredContent: output, text: Self.textMirror(of: output, version: context.protocolVersion), isError: false)
         } catch {
+            let failure = CqrsError.wrapping(error)
             return Self.errorResult(
-                CqrsError.wrapping(error).with(requestId: commandContext.requestId),
-                nextStep: nextStep(after: CqrsError.wrapping(error), in: operation))
+                failure.with(requestId: commandContext.requestId), nextStep: nextStep(after: failure, in: operation))
         }
     }
 

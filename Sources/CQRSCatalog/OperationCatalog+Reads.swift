@@ -79,7 +79,9 @@ extension OperationCatalog {
             run: { arguments, _ in
                 let id = arguments["id"]?.stringValue ?? ""
                 let limit = try integer(arguments["limit"], "limit") ?? ReadQuery.defaultLimit
-                let start = max(try integer(arguments["fromVersion"], "fromVersion") ?? 1, try Cursor.offset(arguments["cursor"]) + 1)
+                // A cursor (or REST offset) may stand for Int.max events seen: saturate, never trap.
+                let seen = try Cursor.offset(arguments["cursor"])
+                let start = max(try integer(arguments["fromVersion"], "fromVersion") ?? 1, seen == Int.max ? Int.max : seen + 1)
                 let end = try integer(arguments["toVersion"], "toVersion") ?? Int.max
                 guard start <= end else {
                     throw CqrsError.validation("fromVersion is after toVersion", details: ["parameter": "fromVersion"])

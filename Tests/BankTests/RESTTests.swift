@@ -148,6 +148,8 @@ struct RESTTests {
             #expect(events.json?["total"] == 2 && events.json?["events"]?.arrayValue?.first?["version"] == 1)
             #expect(second.json?["events"]?.arrayValue?.first?["version"] == 2, "pages 0 and 1 differ (the seed library's bug)")
             expectProblem(try await send(client, .get, "/accounts/nobody/events", headers: [:]), 404)
+            let farAway = try await send(client, .get, "/accounts/\(ada)/events?offset=\(Int.max)", headers: [:])
+            #expect(farAway.status == 200 && farAway.json?["events"]?.arrayValue?.isEmpty == true, "an offset of Int.max is a page past the end")
 
             let movements = try await send(client, .get, "/accounts/\(ada)/movements", headers: [:])
             let movement = try #require(movements.json?["items"]?.arrayValue?.first?["id"]?.stringValue)

@@ -163,6 +163,8 @@ case "postgres-probe":
 case "postgres":
     let url = arguments.dropFirst().first ?? ProcessInfo.processInfo.environment["CQRS_POSTGRES_URL"] ?? ""
     try await postgresBench(url: url, scale: Int(arguments.dropFirst(2).first ?? "") ?? 1)
+case "projections":
+    try await projectionBench(postgresURL: arguments.dropFirst().first ?? ProcessInfo.processInfo.environment["CQRS_POSTGRES_URL"])
 case "crash-writer":
     try await crashWriter(path: arguments.dropFirst().first ?? "crash.sqlite")
 default:

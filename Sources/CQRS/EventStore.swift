@@ -225,4 +225,20 @@ public protocol EventStore: Sendable {
     /// Events of every aggregate with a global position above `position`, in position order.
     func readAll(after position: Int64, limit: Int) async throws -> [EventEnvelope<JSONValue>]
 
+    /// The head of the global log and how many events lie above `position` (a projection's lag).
+    func logExtent(after position: Int64) async throws -> LogExtent
+}
+
+/// The head of the global log, seen from a position.
+public struct LogExtent: Sendable, Hashable {
+    /// The highest global position committed (0: the log is empty).
+    public var head: Int64
+    /// How many events have a global position above the position asked about.
+    public var eventsAfter: Int
+
+    /// Creates an extent.
+    public init(head: Int64, eventsAfter: Int) {
+        self.head = head
+        self.eventsAfter = eventsAfter
+    }
 }

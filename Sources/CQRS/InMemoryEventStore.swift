@@ -126,6 +126,13 @@ public final class InMemoryEventStore: EventStore {
         return try entries.map { try $0.jsonEnvelope() }
     }
 
+    public func logExtent(after position: Int64) async throws -> LogExtent {
+        state.withLock { state in
+            let head = Int64(state.log.count)
+            return LogExtent(head: head, eventsAfter: Int(max(0, head - max(position, 0))))
+        }
+    }
+
     /// Replaces a stored snapshot's bytes (for tests of the fallback to a full replay).
     public func overwriteSnapshot(aggregateType: String, id: String, with snapshot: StoredSnapshot) {
         state.withLock { $0.snapshots[StreamKey(aggregateType: aggregateType, id: id)] = snapshot }

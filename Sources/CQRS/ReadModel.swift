@@ -188,10 +188,8 @@ public struct Page<Item: Sendable>: Sendable {
 
 extension Page: Equatable where Item: Equatable {}
 
-/// Typed storage of read models.
-public protocol ReadStorage<Model>: Sendable {
-    /// The stored model.
-    associatedtype Model: ReadModel
+/// Typed storage of read models; a ``Projector`` writes them through the ``ProjectionStorage`` part.
+public protocol ReadStorage<Model>: ProjectionStorage {
     /// The document with this id (under `parentId` for a child model).
     func find(id: String, parentId: String?) async throws -> Model?
     /// Inserts or replaces a document.

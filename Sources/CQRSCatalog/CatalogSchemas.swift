@@ -86,13 +86,31 @@ extension OperationCatalog {
     }
 
     /// The schema of a page: `key` holds the items, `total` counts them all, `nextCursor` follows.
-    static func pageSchema(key: String, item: JSONValue, what: String) -> JSONValue {
-        objectSchema(
-            [
-                (key, ["type": "array", "items": item]),
-                ("total", ["type": "integer", "minimum": 0, "description": .string("How many \(what) there are in all.")]),
-                ("nextCursor", ["type": "string", "description": "Pass it as `cursor` to get the next page."]),
-            ], required: [key, "total"], additional: false)
+    static func pageSchema(key: String, item: JSONValue, what: String, consistency: Bool = false) -> JSONValue {
+        var properties: [(String, JSONValue)] = [
+            (key, ["type": "array", "items": item]),
+            ("total", ["type": "integer", "minimum": 0, "description": .string("How many \(what) there are in all.")]),
+            ("nextCursor", ["type": "string", "description": "Pass it as `cursor` to get the next page."]),
+        ]
+        if consistency {
+            properties += [
+                ("checkpoint", ["type": "integer", "minimum": 0, "description": "With minPosition: the global position the view had applied when it answered."]),
+                ("stale", ["type": "boolean", "description": "With minPosition: true when the view had not reached it in time (the page is older)."]),
+            ]
+        }
+        return objectSchema(properties, required: [key, "total"], additional: false)
+    }
+
+    /// The `minPosition` argument of reads fed by a projector.
+    static let minPositionSchema: JSONValue = [
+        "type": "integer", "minimum": 0, "maximum": .int(Int.max),
+        "description": "Read your writes: wait (up to 2 s) until the view has applied the global log up to this position (a command result's globalPosition), then answer; stale says whether it got there.",
+    ]
+
+    /// Waits for the projection of `model` to reach `position` (nothing to wait for without one).
+    static func waitFor(_ position: Int64?, in model: String, projector: Projector?) async throws -> (reached: Bool, checkpoint: Int64)? {
+        guard let position, let projector else { return nil }
+        return try await projector.waitFor(model, position: position)
     }
 
     /// An object schema with properties in the given order.
@@ -196,8 +214,9 @@ extension OperationCatalog {
 
     static func listOperation<M: ReadModel>(
         name: String, group: String, kind: OperationKind, title: String, description: String, item: NamedSchema,
-        storage: any ReadStorage<M>, parentDescription: String?, budget: Int
+        storage: any ReadStorage<M>, parentDescription: String?, budget: Int, projector: Projector?
     ) -> CatalogOperation {
+        let projector = projector.flatMap { $0.names.contains(M.modelType) ? $0 : nil }
         let sortable = (M.sortableFields.union(["id"])).sorted()
         var properties: [(String, JSONValue)] = []
         if let parentDescription {
@@ -209,22 +228,32 @@ extension OperationCatalog {
             ("limit", limitSchema),
             ("cursor", cursorSchema),
         ]
+        if projector != nil { properties.append(("minPosition", minPositionSchema)) }
         let access = ListAccess(
-            item: item, sortableFields: sortable,
-            read: { query, parentId in
+            item: item, sortableFields: sortable, acceptsMinPosition: projector != nil,
+            read: { query, parentId, minPosition in
+                let wait = try await Self.waitFor(minPosition, in: M.modelType, projector: projector)
                 let page = try await storage.query(query, parentId: parentId)
                 let items = try page.items.map { try CQRSJSON.value(of: $0) }
-                return Self.page(items, key: "items", offset: query.offset, total: page.total, budget: budget)
+                let result = Self.page(items, key: "items", offset: query.offset, total: page.total, budget: budget)
+                guard let wait, case .object(var members) = result else { return result }
+                members["checkpoint"] = .int(Int(wait.checkpoint))
+                members["stale"] = .bool(!wait.reached)
+                return .object(members)
             })
         return CatalogOperation(
             name: name, group: group, kind: kind, title: title, description: description,
             input: NamedSchema(
                 name: Naming.pascal(name) + "Input",
                 schema: objectSchema(properties, required: parentDescription == nil ? [] : ["parentId"], additional: false)),
-            output: NamedSchema(name: item.name + "Page", schema: pageSchema(key: "items", item: item.schema, what: "items match the filter")),
+            output: NamedSchema(
+                name: item.name + "Page",
+                schema: pageSchema(key: "items", item: item.schema, what: "items match the filter", consistency: projector != nil)),
             semantics: .read, errors: [.invalid, .unavailable], list: access,
             run: { arguments, _ in
-                try await access.query(QueryArguments.query(from: arguments), parentId: arguments["parentId"]?.stringValue)
+                try await access.query(
+                    QueryArguments.query(from: arguments), parentId: arguments["parentId"]?.stringValue,
+                    minPosition: arguments["minPosition"]?.intValue.map(Int64.init))
             })
     }
 

@@ -17,6 +17,8 @@ public enum OperationKind: Sendable, Hashable {
     case viewGet
     /// Documents of a view, filtered, sorted and paged.
     case viewList
+    /// How far each projection is behind the global log.
+    case projectionStatus
 
     /// Whether the operation creates an aggregate.
     public var isCreate: Bool {
@@ -81,13 +83,17 @@ public struct ListAccess: Sendable {
     public var item: NamedSchema
     /// The fields a query may sort on.
     public var sortableFields: [String]
-    let read: @Sendable (ReadQuery, String?) async throws -> JSONValue
+    /// Whether a projector feeds the items, so that a read can wait for a global position.
+    public var acceptsMinPosition: Bool
+    let read: @Sendable (ReadQuery, String?, Int64?) async throws -> JSONValue
 
-    /// One page of items: `{"items","total","nextCursor"?}`.
+    /// One page of items: `{"items","total","nextCursor"?}`, plus `checkpoint` and `stale` when
+    /// `minPosition` is given: the read first waits (boundedly) until the projection has applied the
+    /// log up to that position, and `stale` says whether it had not.
     /// - Throws: 400 when the query names an undeclared field or sorts on an unsortable one.
-    public func query(_ query: ReadQuery, parentId: String?) async throws -> JSONValue {
+    public func query(_ query: ReadQuery, parentId: String?, minPosition: Int64? = nil) async throws -> JSONValue {
         try FieldPaths.check(query, item: item.schema, sortable: sortableFields)
-        return try await read(query, parentId)
+        return try await read(query, parentId, minPosition)
     }
 }
 

@@ -49,10 +49,15 @@ public struct OperationCatalog: Sendable {
     public private(set) var aggregateTypes: [String] = []
     /// The options in force.
     public let options: Options
+    /// The projector feeding the registered views and latest states, if any: their reads then take
+    /// `minPosition`, and `projections_status` reports on it.
+    public let projector: Projector?
 
-    /// An empty catalog.
-    public init(options: Options = Options()) {
+    /// An empty catalog; with a `projector`, its `projections_status` operation.
+    public init(options: Options = Options(), projector: Projector? = nil) {
         self.options = options
+        self.projector = projector
+        if let projector { try? add(Self.statusOperation(projector)) }
     }
 
     /// The operation with this name.
@@ -183,7 +188,7 @@ public struct OperationCatalog: Sendable {
                 Self.listOperation(
                     name: "\(type)_list", group: type, kind: .list, title: "\(Naming.title(type)): list",
                     description: "Lists \(noun)s (latest states) with optional filters, sorting and paging. Reads the latest-state view, updated after each commit; \(type)_get reads one \(noun)'s exact current state from its events.",
-                    item: state, storage: states, parentDescription: nil, budget: budget))
+                    item: state, storage: states, parentDescription: nil, budget: budget, projector: projector))
         }
         try add(Self.eventsOperation(engine, budget: budget))
     }
@@ -200,18 +205,27 @@ public struct OperationCatalog: Sendable {
             keyProperties.append(("parentId", Self.idSchema("The id of the \(parent) it belongs to.")))
         }
         keyProperties.append(("id", Self.idSchema("The \(noun)'s id.")))
+        let projector = self.projector.flatMap { $0.names.contains(V.modelType) ? $0 : nil }
+        var getProperties = keyProperties
+        if projector != nil { getProperties.append(("minPosition", Self.minPositionSchema)) }
         try add(
             CatalogOperation(
                 name: "\(name)_get", group: V.modelType, kind: .viewGet, title: "\(Naming.title(V.modelType)): get",
                 description: (document.schema["description"]?.stringValue ?? "One \(noun).") + " Returns one \(noun) by id, as it is now (views have no past states; \(V.Source.aggregateType)_get takes asOfVersion).",
                 input: NamedSchema(
                     name: Naming.pascal(name) + "GetInput",
-                    schema: Self.objectSchema(keyProperties, required: keyProperties.map(\.0), additional: false)),
+                    schema: Self.objectSchema(getProperties, required: keyProperties.map(\.0), additional: false)),
                 output: document, semantics: .read, errors: [.invalid, .notFound, .unavailable], parentType: parentType,
                 run: { arguments, _ in
                     let id = arguments["id"]?.stringValue ?? ""
+                    let minPosition = arguments["minPosition"]?.intValue.map(Int64.init)
+                    let wait = try await Self.waitFor(minPosition, in: V.modelType, projector: projector)
                     guard let found = try await storage.find(id: id, parentId: arguments["parentId"]?.stringValue) else {
-                        throw InfrastructureError.notFound.error("\(noun) '\(id)' not found", details: ["id": .string(id)])
+                        var details: [String: JSONValue] = ["id": .string(id)]
+                        if let wait, !wait.reached { details["checkpoint"] = .int(Int(wait.checkpoint)) }
+                        throw InfrastructureError.notFound.error(
+                            "\(noun) '\(id)' not found", details: .object(details),
+                            hint: wait.map { $0.reached ? nil : "The view is behind (at \($0.checkpoint), not yet \(minPosition ?? 0)): try again shortly." } ?? nil)
                     }
                     return try CQRSJSON.value(of: found)
                 }))
@@ -221,7 +235,7 @@ public struct OperationCatalog: Sendable {
                 + (V.isChild ? " of one \(parent)" : "") + " with optional filters, sorting and paging.",
             item: document, storage: storage,
             parentDescription: V.isChild ? "The id of the \(parent) whose \(noun)s to list." : nil,
-            budget: options.pageByteBudget)
+            budget: options.pageByteBudget, projector: projector)
         list.parentType = parentType
         try add(list)
     }

@@ -164,6 +164,18 @@ public final class PostgresEventStore: EventStore {
         }.first
     }
 
+    public func logExtent(after position: Int64) async throws -> LogExtent {
+        var binds = PostgresBindings()
+        binds.append(position)
+        let events = schema.table("events")
+        let rows = try await database.rows(
+            PostgresQuery(
+                unsafeSQL: "SELECT (SELECT coalesce(max(position), 0) FROM \(events)), (SELECT count(*) FROM \(events) WHERE position > $1)",
+                binds: binds)
+        ) { try $0.decode((Int64, Int).self) }
+        return LogExtent(head: rows.first?.0 ?? 0, eventsAfter: rows.first?.1 ?? 0)
+    }
+
     /// Events above `position` in position order, only from transactions older than every transaction
     /// still running (see the type's documentation), so a reader never skips an event.
     ///

@@ -11,7 +11,7 @@ import PostgresNIO
 public final class PostgresReadStorage<Model: ReadModel>: ReadStorage {
     /// The schema holding the table.
     public let schema: PostgresSchema
-    private let table: String
+    let table: String
 
     /// A storage for `Model` documents in `schema`.
     public init(schema: PostgresSchema) {
@@ -19,7 +19,7 @@ public final class PostgresReadStorage<Model: ReadModel>: ReadStorage {
         self.table = schema.table("read_models")
     }
 
-    private var database: PostgresDatabase { schema.database }
+    var database: PostgresDatabase { schema.database }
 
     public func find(id: String, parentId: String?) async throws -> Model? {
         try Model.checkKey(id: id, parentId: parentId)
@@ -105,7 +105,7 @@ public final class PostgresReadStorage<Model: ReadModel>: ReadStorage {
         return Page(items: items, total: rows.first?.0 ?? 0, offset: query.offset, limit: query.limit)
     }
 
-    private static func decode(_ text: String) throws -> Model {
+    static func decode(_ text: String) throws -> Model {
         do {
             return try CQRSJSON.decode(Model.self, from: Data(text.utf8))
         } catch {

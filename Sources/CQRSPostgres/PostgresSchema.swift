@@ -10,7 +10,7 @@ import Synchronization
 /// Names are validated (`^[a-z_][a-z0-9_]{0,62}$`) and always quoted; every value is a bound parameter.
 public struct PostgresSchema: Sendable {
     /// The version of the tables this code writes; ``PostgresDatabase/schema(_:)`` migrates older ones.
-    public static let currentVersion = 2
+    public static let currentVersion = 3
     /// The database.
     public let database: PostgresDatabase
     /// The schema name.
@@ -194,6 +194,18 @@ public struct PostgresSchema: Sendable {
                     FROM guard LEFT JOIN ins ON true ORDER BY ins.version;
                 END
                 $commit$
+                """
+            ],
+            // 3: projection checkpoints, committed with the documents they describe.
+            [
+                """
+                CREATE TABLE \(s).projection_checkpoints (
+                    name text COLLATE "C" PRIMARY KEY,
+                    position bigint NOT NULL,
+                    owner text,
+                    lease_expires_at timestamptz,
+                    last_error text
+                )
                 """
             ],
         ]

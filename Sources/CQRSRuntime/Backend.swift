@@ -18,15 +18,18 @@ public final class Backend: Sendable {
     private let storages = Mutex<[ObjectIdentifier: any Sendable]>([:])
     /// The URL it was opened from, with any password removed (safe to log).
     public let description: String
+    /// How the app's projector should run (batch size, consistency wait), from the command line.
+    public let projectorOptions: Projector.Options
 
     private let onClose: @Sendable () async -> Void
 
     /// A backend from its parts.
     public init(
         eventStore: any EventStore, description: String, makeStorage: @escaping @Sendable (Any.Type) -> Any,
-        onClose: @escaping @Sendable () async -> Void = {}
+        projectorOptions: Projector.Options = .init(), onClose: @escaping @Sendable () async -> Void = {}
     ) {
         self.eventStore = eventStore
+        self.projectorOptions = projectorOptions
         self.description = description
         self.makeStorage = makeStorage
         self.onClose = onClose
@@ -49,20 +52,20 @@ public final class Backend: Sendable {
 
     /// Opens the backend a store URL names.
     /// - Throws: 500 `CONFIGURATION_ERROR` for an unknown scheme; the store's own errors otherwise.
-    public static func open(_ url: String) async throws -> Backend {
+    public static func open(_ url: String, projectorOptions: Projector.Options = .init()) async throws -> Backend {
         if url == "memory:" || url == "memory://" {
-            return Backend(eventStore: InMemoryEventStore(), description: "memory:") { type in
-                (type as! any ReadModel.Type).inMemoryStorage()
-            }
+            return Backend(
+                eventStore: InMemoryEventStore(), description: "memory:",
+                makeStorage: { type in (type as! any ReadModel.Type).inMemoryStorage() }, projectorOptions: projectorOptions)
         }
         if url.hasPrefix("sqlite:") {
             var path = String(url.dropFirst("sqlite:".count))
             if path.hasPrefix("//") { path.removeFirst(2) }
             guard !path.isEmpty else { throw InfrastructureError.configurationError.error("sqlite: needs a path, e.g. sqlite:bank.sqlite") }
             let database = try await SQLiteDatabase.open(path: path)
-            return Backend(eventStore: SQLiteEventStore(database: database), description: "sqlite:\(path)") { type in
-                (type as! any ReadModel.Type).sqliteStorage(database)
-            }
+            return Backend(
+                eventStore: SQLiteEventStore(database: database), description: "sqlite:\(path)",
+                makeStorage: { type in (type as! any ReadModel.Type).sqliteStorage(database) }, projectorOptions: projectorOptions)
         }
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
             // `schema=` is ours; the rest of the URL is the connection's.
@@ -83,7 +86,7 @@ public final class Backend: Sendable {
             return Backend(
                 eventStore: PostgresEventStore(schema: schema),
                 description: "postgres://\(endpoint.username)@\(endpoint.host):\(endpoint.port)/\(endpoint.database) (schema \(schemaName))",
-                makeStorage: { type in (type as! any ReadModel.Type).postgresStorage(schema) },
+                makeStorage: { type in (type as! any ReadModel.Type).postgresStorage(schema) }, projectorOptions: projectorOptions,
                 onClose: { await database.shutdown() })
         }
         throw InfrastructureError.configurationError.error("Unknown store URL '\(url)': use memory:, sqlite:PATH or postgres://…")

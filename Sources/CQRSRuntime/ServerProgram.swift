@@ -11,6 +11,7 @@ import Synchronization
 ///
 ///     NAME serve    [--store URL] [--host H] [--port P] [--token T] …  # HTTP: /mcp, REST, /openapi.json, /docs
 ///     NAME mcp      [--store URL] [--tools LIST]                       # MCP over stdio
+///     NAME projections status | rebuild NAME [--resume]                 # the views' checkpoints, rebuilds
 ///     NAME openapi                                                      # prints the OpenAPI document
 ///     NAME schemas  [--output DIR]                                      # prints or writes the named schemas
 ///     NAME --version
@@ -74,7 +75,7 @@ struct RootCommand: AsyncParsableCommand {
         return CommandConfiguration(
             commandName: description.name, abstract: "\(description.title): event-sourced aggregates over MCP and REST.",
             version: description.version,
-            subcommands: [ServeCommand.self, StdioCommand.self, OpenAPICommand.self, SchemasCommand.self])
+            subcommands: [ServeCommand.self, StdioCommand.self, ProjectionsCommand.self, OpenAPICommand.self, SchemasCommand.self])
     }
 }
 
@@ -92,6 +93,12 @@ struct StoreOptions: ParsableArguments {
     @Flag(help: "Destructive commands (e.g. account_close) run only with confirm: true (REST: ?confirm=true).")
     var confirmDestructive = false
 
+    @Option(help: "The most events a projection applies per transaction.")
+    var projectionBatchSize: Int = 1000
+
+    @Option(help: "Seconds a command waits for its views, and a minPosition read at most (0: do not wait).")
+    var consistencyWait: Double = 2
+
     @Option(
         help: "Log level on standard error: trace, debug, info, notice, warning, error, critical.",
         transform: { text in
@@ -107,12 +114,17 @@ struct StoreOptions: ParsableArguments {
         return OperationCatalog.Options(include: include, pageByteBudget: pageBytes, confirmDestructive: confirmDestructive)
     }
 
-    /// Opens the store and builds the catalog, the MCP server over it and a logger.
-    func open() async throws -> (Backend, OperationCatalog, MCPServer, Logger) {
+    /// Opens the store and builds the catalog, the MCP server over it and a logger; starts the
+    /// catalog's projector (unless `startProjector` is false), which catches up from its checkpoints.
+    func open(startProjector: Bool = true) async throws -> (Backend, OperationCatalog, MCPServer, Logger) {
         let program = ServerProgram.program
         MCPLogging.bootstrapStandardError(level: logLevel)
         let logger = Logger(label: program.description.name)
-        let backend = try await Backend.open(store ?? program.description.defaultStore)
+        guard projectionBatchSize >= 1, consistencyWait >= 0, consistencyWait <= 60 else {
+            throw ValidationError("--projection-batch-size must be 1 or more and --consistency-wait between 0 and 60")
+        }
+        let projector = Projector.Options(batchSize: projectionBatchSize, consistencyTimeout: .milliseconds(Int(consistencyWait * 1000)))
+        let backend = try await Backend.open(store ?? program.description.defaultStore, projectorOptions: projector)
         do {
             let catalog = try await program.makeCatalog(backend, catalogOptions)
             try Self.checkIncluded(catalogOptions.include, in: catalog)
@@ -121,6 +133,7 @@ struct StoreOptions: ParsableArguments {
                     name: program.description.name, version: program.description.version, title: program.description.title,
                     instructions: program.description.instructions),
                 provider: ToolCatalog(catalog), logger: logger)
+            if startProjector { catalog.projector?.start() }
             return (backend, catalog, server, logger)
         } catch {
             await backend.close()
@@ -130,6 +143,12 @@ struct StoreOptions: ParsableArguments {
 }
 
 extension StoreOptions {
+    /// Stops the projector (handing its leases back) and closes the backend.
+    static func close(_ backend: Backend, _ catalog: OperationCatalog) async {
+        await catalog.projector?.shutdown()
+        await backend.close()
+    }
+
     /// Refuses `--tools` entries that name no registered aggregate, view or operation (a typo would
     /// otherwise serve nothing, silently).
     static func checkIncluded(_ include: Set<String>?, in catalog: OperationCatalog) throws {

@@ -56,10 +56,10 @@ struct ServeCommand: AsyncParsableCommand {
             do {
                 try await http.run(host: host, port: port)
             } catch {
-                await backend.close()
+                await StoreOptions.close(backend, catalog)
                 throw error
             }
-            await backend.close()
+            await StoreOptions.close(backend, catalog)
         }
     }
 }
@@ -72,10 +72,10 @@ struct StdioCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailure(ServerProgram.program.description.name) {
-            let (backend, _, server, logger) = try await store.open()
+            let (backend, catalog, server, logger) = try await store.open()
             logger.info("Serving MCP over stdio", metadata: ["store": .string(backend.description)])
             await MCPStdioTransport(server: server).run()
-            await backend.close()
+            await StoreOptions.close(backend, catalog)
         }
     }
 }

@@ -86,6 +86,8 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     var lastInsertRowId: Int64 { sqlite3_last_insert_rowid(handle) }
+    /// The rows the last INSERT, UPDATE or DELETE changed.
+    var changes: Int { Int(sqlite3_changes(handle)) }
 }
 
 /// A failed SQLite call, with its extended result code.

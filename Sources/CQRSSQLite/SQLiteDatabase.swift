@@ -22,7 +22,7 @@ public final class SQLiteDatabase: Sendable {
     }
 
     /// The schema version this code writes; older files are migrated on open.
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     /// The file's path.
     public let path: String
@@ -121,7 +121,17 @@ public final class SQLiteDatabase: Sendable {
             data TEXT NOT NULL,
             PRIMARY KEY (model_type, parent_id, id)
         ) WITHOUT ROWID;
+        """,
+        // 2: projection checkpoints, committed with the documents they describe.
         """
+        CREATE TABLE projection_checkpoints (
+            name TEXT PRIMARY KEY,
+            position INTEGER NOT NULL,
+            owner TEXT,
+            lease_expires_at INTEGER,
+            last_error TEXT
+        ) WITHOUT ROWID;
+        """,
     ]
 
     private static func migrate(_ connection: SQLiteConnection) throws {

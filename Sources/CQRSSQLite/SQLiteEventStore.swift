@@ -123,6 +123,16 @@ public final class SQLiteEventStore: EventStore {
         return try StoredEventRow.decode(rows, as: JSONValue.self)
     }
 
+    public func logExtent(after position: Int64) async throws -> LogExtent {
+        try await database.read { connection in
+            let head = try connection.statement("SELECT coalesce(max(position), 0) FROM events").rows([]) { $0.int(0) }.first ?? 0
+            let after = try connection.statement("SELECT count(*) FROM events WHERE position > ?").rows([.integer(position)]) {
+                Int($0.int(0))
+            }.first ?? 0
+            return LogExtent(head: head, eventsAfter: after)
+        }
+    }
+
     // MARK: - Queries shared by reads and writes
 
     private static func version(_ connection: SQLiteConnection, _ type: String, _ id: String) throws -> Int {

@@ -6,7 +6,7 @@ import Foundation
 /// filters, sorting and paging run in SQL with the same semantics as ``InMemoryReadStorage``
 /// (numbers compare as numbers, booleans as booleans, strings by UTF-8 bytes).
 public final class SQLiteReadStorage<Model: ReadModel>: ReadStorage {
-    private let database: SQLiteDatabase
+    let database: SQLiteDatabase
 
     /// A storage for `Model` documents in `database`.
     public init(database: SQLiteDatabase) {
@@ -69,7 +69,7 @@ public final class SQLiteReadStorage<Model: ReadModel>: ReadStorage {
         return Page(items: try rows.map { try Self.decode($0) }, total: total, offset: query.offset, limit: query.limit)
     }
 
-    private static func decode(_ data: Data) throws -> Model {
+    static func decode(_ data: Data) throws -> Model {
         do {
             return try CQRSJSON.decode(Model.self, from: data)
         } catch {

@@ -24,7 +24,7 @@ public enum ConformanceCheck: String, CaseIterable, Sendable, CustomStringConver
     case idempotentUpdate, idempotentCreate, idempotencyKeyReuse, concurrentIdempotentCommands
     case snapshotPolicies, undecodableSnapshot, globalLogOrder, globalLogNoSkipUnderConcurrency
     case auditPaging, readStorageCrud, readStorageFilters, readStorageSortAndPaging, readStorageChildren
-    case projections, enginesSharingAStore
+    case projections, projectionCheckpoints, projectorExactlyOnce, projectorRetriesAFailingEvent, enginesSharingAStore
     case contendedWritersWithoutExpectedVersion, identifierRules, nulInText, bytewiseStrings, exactNumbers
     case largeInFilters
 
@@ -65,6 +65,9 @@ public struct ConformanceSuite: Sendable {
         case .readStorageSortAndPaging: try await readStorageSortAndPaging()
         case .readStorageChildren: try await readStorageChildren()
         case .projections: try await projections()
+        case .projectionCheckpoints: try await projectionCheckpoints()
+        case .projectorExactlyOnce: try await projectorExactlyOnce()
+        case .projectorRetriesAFailingEvent: try await projectorRetriesAFailingEvent()
         case .enginesSharingAStore: try await enginesSharingAStore()
         case .contendedWritersWithoutExpectedVersion: try await contendedWritersWithoutExpectedVersion()
         case .identifierRules: try await identifierRules()
@@ -299,21 +302,5 @@ public struct ConformanceSuite: Sendable {
         }
         let final = try await first.load(id: "m1")
         try expect(final?.version == 9 + successes && final?.state.value == 15 + successes, "no lost update: \(successes) successes, \(String(describing: final))")
-    }
-
-    private func projections() async throws {
-        let store = try await backend.makeEventStore()
-        let states = try await backend.makeReadStorage(AggregateState<ConformanceCounter>.self)
-        var wired = engine(store)
-        wired.addDispatcher(LatestStateProjection(store: store, storage: states))
-        let engine = wired
-        try await start(engine, "j1", value: 1)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<10 { group.addTask { _ = try? await engine.update(id: "j1", .add(1)) } }
-            try await group.waitForAll()
-        }
-        let loaded = try await engine.load(id: "j1")
-        let projected = try await states.find(id: "j1", parentId: nil)
-        try expect(projected?.version == loaded?.version && projected?.state == loaded?.state, "the latest state projection matches the store: \(String(describing: projected)) vs \(String(describing: loaded))")
     }
 }

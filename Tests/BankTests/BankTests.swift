@@ -54,12 +54,15 @@ struct BankTests {
         let movements = InMemoryReadStorage<Movement>()
         let summaries = InMemoryReadStorage<AccountSummary>()
         let states = InMemoryReadStorage<AggregateState<Account>>()
-        let engine = CommandEngine<Account>(
-            store: store, services: (),
-            dispatchers: [
-                ViewDispatcher(storage: movements), ViewDispatcher(storage: summaries),
-                LatestStateProjection(store: store, storage: states),
+        let projector = Projector(
+            store: store,
+            projections: [
+                RegisteredProjection(ViewProjection<Movement>(), storage: movements),
+                RegisteredProjection(ViewProjection<AccountSummary>(), storage: summaries),
+                RegisteredProjection(LatestStateProjection<Account>(), storage: states),
             ])
+        defer { projector.stop() }
+        let engine = CommandEngine<Account>(store: store, services: (), dispatchers: [projector.dispatcher(for: Account.self)])
         let id = try await engine.create(.open(owner: "Ada")).aggregateId
         _ = try await engine.update(id: id, .deposit(amount: 500))
         _ = try await engine.update(id: id, .withdraw(amount: 120))

@@ -39,7 +39,7 @@ struct CatalogTests {
     @Test func toolNamesAnnotationsAndSchemas() throws {
         let names = tools.tools.map(\.name)
         #expect(names == [
-            "account_open", "account_deposit", "account_withdraw", "account_close", "account_get", "account_list",
+            "projections_status", "account_open", "account_deposit", "account_withdraw", "account_close", "account_get", "account_list",
             "account_events", "movement_get", "movement_list", "account_summary_get", "account_summary_list",
             "user_right_grant", "user_right_revoke", "user_right_get", "user_right_list", "user_right_events",
         ])

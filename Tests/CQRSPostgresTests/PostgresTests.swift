@@ -198,6 +198,7 @@ struct PostgresStoreTests {
             let id = try await engine.create(.open(owner: "Ada")).aggregateId
             let quoted = "\"\(schema.name)\""
             try await schema.database.client.query(.init(unsafeSQL: "DROP FUNCTION \(quoted).cqrs_commit"))
+            try await schema.database.client.query(.init(unsafeSQL: "DROP TABLE \(quoted).projection_checkpoints"))
             try await schema.database.client.query(.init(unsafeSQL: "UPDATE \(quoted).cqrs_schema_version SET version = 1"))
             let other = try PostgresDatabase(url: try PostgresTestEnvironment.url())
             let migrated = try await other.schema(schema.name)

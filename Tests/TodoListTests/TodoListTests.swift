@@ -82,9 +82,15 @@ struct TodoListPostgresTests {
             let store = PostgresEventStore(schema: schema)
             let items = PostgresReadStorage<TodoItem>(schema: schema)
             let lists = PostgresReadStorage<AggregateState<TodoList>>(schema: schema)
+            let projector = Projector(
+                store: store,
+                projections: [
+                    RegisteredProjection(ViewProjection<TodoItem>(), storage: items),
+                    RegisteredProjection(LatestStateProjection<TodoList>(), storage: lists),
+                ])
+            defer { projector.stop() }
             let engine = CommandEngine<TodoList>(
-                store: store, services: (), snapshotPolicy: .every(3),
-                dispatchers: [ViewDispatcher(storage: items), LatestStateProjection(store: store, storage: lists)])
+                store: store, services: (), snapshotPolicy: .every(3), dispatchers: [projector.dispatcher(for: TodoList.self)])
             let listId = try await engine.create(.create(title: "Groceries")).aggregateId
             var itemIds: [String] = []
             for text in ["milk", "eggs", "bread", "apples"] {

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.anyio
 MODES = ["legacy", "auto", "2026-07-28"]
 
 EXPECTED_TOOLS = [
-    "account_open", "account_deposit", "account_withdraw", "account_close", "account_get", "account_list",
+    "projections_status", "account_open", "account_deposit", "account_withdraw", "account_close", "account_get", "account_list",
     "account_events", "movement_get", "movement_list", "account_summary_get", "account_summary_list",
     "user_right_grant", "user_right_revoke", "user_right_get", "user_right_list", "user_right_events",
 ]
@@ -45,7 +45,7 @@ async def test_catalog_schemas_and_annotations(target, mode):
             assert tool.title and tool.description
             hints = tool.annotations
             assert hints.open_world_hint is False
-            if tool.name.endswith(("_get", "_list", "_events")):
+            if tool.name.endswith(("_get", "_list", "_events", "_status")):
                 assert hints.read_only_hint is True and hints.idempotent_hint is True
             else:
                 assert hints.read_only_hint is False

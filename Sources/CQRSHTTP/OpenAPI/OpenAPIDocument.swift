@@ -207,6 +207,7 @@ public enum OpenAPIDocument {
         case .list, .viewList: "One page of items."
         case .events: "One page of the audit log."
         case .viewGet: "The document."
+        case .projectionStatus: "Each projection's checkpoint, lag and last error."
         }
     }
 

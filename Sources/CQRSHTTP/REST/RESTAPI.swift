@@ -86,9 +86,16 @@ public struct RESTAPI: Sendable {
                 return Self.json(.ok, result, headers: headers)
             case .list, .viewList:
                 let query = try input.readQuery()
+                try input.readOptions()
                 try input.check(route)
                 guard let list = route.operation.list else { throw CqrsError.internalError("A list operation without list access") }
-                return Self.json(.ok, try await list.query(query, parentId: input.arguments["parentId"]?.stringValue))
+                return Self.json(
+                    .ok,
+                    try await list.query(
+                        query, parentId: input.arguments["parentId"]?.stringValue,
+                        minPosition: input.arguments["minPosition"]?.intValue.map(Int64.init)))
+            case .projectionStatus:
+                return Self.json(.ok, try await call(route, input, commandContext))
             case .events:
                 try input.readOptions()
                 try input.readPaging()

@@ -115,7 +115,7 @@ struct RESTInput {
     // MARK: - Options
 
     /// The query parameters that are plain operation arguments (`dryRun`, `asOfVersion`, `asOfTime`,
-    /// `fromVersion`, `toVersion`, `eventTypes` as a comma-separated list), typed.
+    /// `fromVersion`, `toVersion`, `minPosition`, `eventTypes` as a comma-separated list), typed.
     mutating func readOptions() throws {
         for (name, text) in query where !["filter", "sort", "offset", "limit", "cursor"].contains(name) {
             let value: JSONValue
@@ -123,7 +123,7 @@ struct RESTInput {
             case "dryRun", "confirm":
                 guard text == "true" || text == "false" else { throw Self.badParameter(name, "must be true or false") }
                 value = .bool(text == "true")
-            case "asOfVersion", "fromVersion", "toVersion":
+            case "asOfVersion", "fromVersion", "toVersion", "minPosition":
                 guard let number = Int(text) else { throw Self.badParameter(name, "must be an integer") }
                 value = .int(number)
             case "eventTypes": value = .array(text.split(separator: ",", omittingEmptySubsequences: false).map { .string(String($0)) })

@@ -64,6 +64,7 @@ public struct RESTRoute: Sendable {
         let id = PathParameter(name: "id", argument: "id")
         let collection = "/" + Naming.plural(operation.group)
         let paging = ["offset", "limit", "cursor"]
+        let consistency = operation.input.schema["properties"]?["minPosition"] == nil ? [] : ["minPosition"]
         switch operation.kind {
         case .create(let command):
             return RESTRoute(
@@ -78,7 +79,9 @@ public struct RESTRoute: Sendable {
                 method: .get, path: "\(collection)/{id}", operation: operation, pathParameters: [id],
                 queryParameters: ["asOfVersion", "asOfTime"])
         case .list:
-            return RESTRoute(method: .get, path: collection, operation: operation, pathParameters: [], queryParameters: ["filter", "sort"] + paging)
+            return RESTRoute(
+                method: .get, path: collection, operation: operation, pathParameters: [],
+                queryParameters: ["filter", "sort"] + paging + consistency)
         case .events:
             return RESTRoute(
                 method: .get, path: "\(collection)/{id}/events", operation: operation, pathParameters: [id],
@@ -95,11 +98,14 @@ public struct RESTRoute: Sendable {
             }
             if operation.kind == .viewList {
                 return RESTRoute(
-                    method: .get, path: path, operation: operation, pathParameters: parameters, queryParameters: ["filter", "sort"] + paging)
+                    method: .get, path: path, operation: operation, pathParameters: parameters,
+                    queryParameters: ["filter", "sort"] + paging + consistency)
             }
             return RESTRoute(
                 method: .get, path: "\(path)/{\(documentId.name)}", operation: operation, pathParameters: parameters + [documentId],
-                queryParameters: [])
+                queryParameters: consistency)
+        case .projectionStatus:
+            return RESTRoute(method: .get, path: "/projections", operation: operation, pathParameters: [], queryParameters: [])
         }
     }
 }

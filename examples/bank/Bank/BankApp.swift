@@ -5,12 +5,14 @@ import CQRSSchema
 /// The bank wired together: engines, views and the operation catalog, over any event store and
 /// read storages (in memory, SQLite, PostgreSQL…).
 public struct BankApp: Sendable {
-    /// The account engine (with the movement, summary and latest-state dispatchers).
+    /// The account engine (a command returns once the projections have applied it, up to 2 s).
     public let accounts: CommandEngine<Account>
     /// The user-right engine.
     public let userRights: CommandEngine<UserRight>
     /// The operations every front end renders (MCP tools, REST routes).
     public let catalog: OperationCatalog
+    /// Keeps the movement and summary views and the latest states from the global log.
+    public let projector: Projector
 
     /// The server's title, version and instructions (MCP handshake, OpenAPI info).
     public static let title = "Bank"
@@ -52,18 +54,23 @@ public struct BankApp: Sendable {
     }
 
     /// Wires the bank over a store and storages.
-    public init(store: any EventStore, storages: Storages, options: OperationCatalog.Options = .init()) throws {
-        accounts = CommandEngine<Account>(
-            store: store, services: (),
-            dispatchers: [
-                LatestStateProjection(store: store, storage: storages.accountStates),
-                ViewDispatcher(storage: storages.movements),
-                ViewDispatcher(storage: storages.summaries),
-            ])
+    public init(
+        store: any EventStore, storages: Storages, options: OperationCatalog.Options = .init(),
+        projectorOptions: Projector.Options = .init()
+    ) throws {
+        projector = Projector(
+            store: store,
+            projections: [
+                RegisteredProjection(LatestStateProjection<Account>(), storage: storages.accountStates),
+                RegisteredProjection(ViewProjection<Movement>(), storage: storages.movements),
+                RegisteredProjection(ViewProjection<AccountSummary>(), storage: storages.summaries),
+                RegisteredProjection(LatestStateProjection<UserRight>(), storage: storages.userRightStates),
+            ], options: projectorOptions)
+        accounts = CommandEngine<Account>(store: store, services: (), dispatchers: [projector.dispatcher(for: Account.self)])
         userRights = CommandEngine<UserRight>(
             store: store, services: (), idGenerator: UserRight.idGenerator,
-            dispatchers: [LatestStateProjection(store: store, storage: storages.userRightStates)])
-        var catalog = OperationCatalog(options: options)
+            dispatchers: [projector.dispatcher(for: UserRight.self)])
+        var catalog = OperationCatalog(options: options, projector: projector)
         try catalog.register(accounts, states: storages.accountStates)
         try catalog.register(view: Movement.self, storage: storages.movements)
         try catalog.register(view: AccountSummary.self, storage: storages.summaries)

@@ -15,6 +15,6 @@ await ServerProgram.run(
             accountStates: backend.readStorage(AggregateState<Account>.self),
             userRightStates: backend.readStorage(AggregateState<UserRight>.self),
             movements: backend.readStorage(Movement.self), summaries: backend.readStorage(AccountSummary.self)),
-        options: options
+        options: options, projectorOptions: backend.projectorOptions
     ).catalog
 }

@@ -11,6 +11,6 @@ await ServerProgram.run(
 ) { backend, options in
     try TodoListApp(
         store: backend.eventStore, states: backend.readStorage(AggregateState<TodoList>.self),
-        items: backend.readStorage(TodoItem.self), options: options
+        items: backend.readStorage(TodoItem.self), options: options, projectorOptions: backend.projectorOptions
     ).catalog
 }

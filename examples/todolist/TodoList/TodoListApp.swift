@@ -2,13 +2,15 @@ import CQRS
 import CQRSCatalog
 import CQRSSchema
 
-/// The to-do lists wired together: the engine with its item view and latest-state projection, and
+/// The to-do lists wired together: the engine, the projector of its item view and latest states, and
 /// the operation catalog, over any event store and read storages.
 public struct TodoListApp: Sendable {
     /// The list engine.
     public let lists: CommandEngine<TodoList>
     /// The operations every front end renders (MCP tools, REST routes).
     public let catalog: OperationCatalog
+    /// Keeps the item view and the latest states from the global log.
+    public let projector: Projector
 
     /// The server's title (MCP handshake, OpenAPI info).
     public static let title = "To-do lists"
@@ -25,12 +27,16 @@ public struct TodoListApp: Sendable {
     /// Wires the app over a store and its storages.
     public init(
         store: any EventStore, states: any ReadStorage<AggregateState<TodoList>>, items: any ReadStorage<TodoItem>,
-        options: OperationCatalog.Options = .init()
+        options: OperationCatalog.Options = .init(), projectorOptions: Projector.Options = .init()
     ) throws {
-        lists = CommandEngine<TodoList>(
-            store: store, services: (),
-            dispatchers: [LatestStateProjection(store: store, storage: states), ViewDispatcher(storage: items)])
-        var catalog = OperationCatalog(options: options)
+        projector = Projector(
+            store: store,
+            projections: [
+                RegisteredProjection(LatestStateProjection<TodoList>(), storage: states),
+                RegisteredProjection(ViewProjection<TodoItem>(), storage: items),
+            ], options: projectorOptions)
+        lists = CommandEngine<TodoList>(store: store, services: (), dispatchers: [projector.dispatcher(for: TodoList.self)])
+        var catalog = OperationCatalog(options: options, projector: projector)
         try catalog.register(lists, states: states)
         try catalog.register(view: TodoItem.self, storage: items)
         self.catalog = catalog

@@ -1,0 +1,100 @@
+import CQRSSchema
+import Foundation
+
+/// How far one projection is behind the global log.
+@Schema
+public struct ProjectionStatus: Sendable, Hashable, Codable {
+    /// The projection's name (its model type).
+    public var name: String
+    /// The aggregate type whose events feed it.
+    public var source: String
+    /// The global position it has applied.
+    public var checkpoint: Int64
+    /// The highest global position in the log.
+    public var head: Int64
+    /// How many events of the log it has not applied yet (of every aggregate type).
+    public var lag: Int
+    /// The process holding its lease, if any.
+    public var owner: String?
+    /// Whether this process runs it now.
+    public var runsHere: Bool
+    /// The last failure, cleared by the next success.
+    public var lastError: String?
+    /// True when it is failing, or behind with nobody holding a live lease.
+    public var stalled: Bool
+}
+
+/// Progress of a rebuild or a catch-up.
+public struct ProjectionProgress: Sendable, Hashable {
+    /// Events of the log applied since the start.
+    public var done: Int
+    /// Events to apply in all (the log up to its head at the start).
+    public var total: Int
+    /// Seconds since the start.
+    public var elapsed: Double
+    /// The projection's last error, while it is failing (it retries, the rebuild goes on).
+    public var lastError: String?
+
+    /// Events per second so far.
+    public var rate: Double { elapsed > 0 ? Double(done) / elapsed : 0 }
+    /// The estimated seconds left, when a rate is known.
+    public var remaining: Double? { rate > 0 ? Double(max(0, total - done)) / rate : nil }
+}
+
+extension Projector {
+    /// The status of every projection, read from the stored checkpoints.
+    public func status() async throws -> [ProjectionStatus] {
+        var result: [ProjectionStatus] = []
+        for slot in slots {
+            let checkpoint = try await slot.runner.checkpoint()
+            let extent = try await store.logExtent(after: checkpoint.position)
+            let leased = checkpoint.owner != nil && (checkpoint.leaseExpiresAt ?? .distantPast) > Date()
+            let lastError = checkpoint.lastError ?? slot.failure
+            result.append(
+                ProjectionStatus(
+                    name: slot.runner.name, source: slot.runner.sourceType, checkpoint: checkpoint.position,
+                    head: extent.head, lag: extent.eventsAfter, owner: leased ? checkpoint.owner : nil,
+                    runsHere: slot.isHolding && checkpoint.owner == owner, lastError: lastError,
+                    stalled: lastError != nil || (extent.eventsAfter > 0 && !leased)))
+        }
+        return result
+    }
+
+    /// Rebuilds the projection `name` from the start of the log: its documents are deleted and its
+    /// checkpoint goes back to 0 in one transaction, then whichever process holds its lease replays
+    /// the log. Returns once it has caught up with the log's head at the start (reporting progress
+    /// about every `interval`). It starts this projection here, so that this process takes part.
+    ///
+    /// - Parameter resume: skip the reset and only follow an interrupted rebuild to its end.
+    public func rebuild(
+        _ name: String, resume: Bool = false, interval: Duration = .milliseconds(500),
+        progress: @Sendable (ProjectionProgress) -> Void = { _ in }
+    ) async throws {
+        guard let slot = slots.first(where: { $0.runner.name == name }) else {
+            throw InfrastructureError.notFound.error("No projection named '\(name)'", details: ["name": .string(name)])
+        }
+        start(named: [name])
+        if !resume {
+            try await slot.runner.reset()
+            slot.watch.update(0, allowDecrease: true)
+            wake()
+        }
+        let start = ContinuousClock.now
+        let initial = try await slot.runner.checkpoint().position
+        let target = try await store.logExtent(after: initial)
+        let total = target.eventsAfter
+        while true {
+            let checkpoint = try await slot.runner.checkpoint()
+            let left = try await store.logExtent(after: checkpoint.position)
+            // Events committed since the start also count as left; the target is the head at the start.
+            let done = max(0, total - left.eventsAfter)
+            let finished = checkpoint.position >= target.head
+            progress(
+                ProjectionProgress(
+                    done: finished ? total : done, total: total, elapsed: (ContinuousClock.now - start).inSeconds,
+                    lastError: checkpoint.lastError))
+            if finished { return }
+            try await Task.sleep(for: interval)
+        }
+    }
+}

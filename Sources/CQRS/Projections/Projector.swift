@@ -1,0 +1,250 @@
+import CQRSSchema
+import Foundation
+import Logging
+import Synchronization
+
+/// Feeds projections from the store's global log: each one from its checkpoint, in global order,
+/// without skipping an event, committing documents and checkpoint together (exactly once on the SQL
+/// stores).
+///
+/// One process at a time runs each projection: it holds a lease in the projection's checkpoint and
+/// renews it with every commit; other processes stand by and take over once the lease expires. A
+/// projection that fails on an event retries it with backoff, records the error in its checkpoint,
+/// and never skips it.
+///
+/// ```swift
+/// let projector = Projector(store: store, projections: [
+///     RegisteredProjection(LatestStateProjection<Account>(), storage: states),
+///     RegisteredProjection(ViewProjection<Movement>(), storage: movements),
+/// ])
+/// let engine = CommandEngine<Account>(store: store, services: (), dispatchers: [projector.dispatcher()])
+/// projector.start()   // catches up, then follows the log until stop()
+/// ```
+public final class Projector: Sendable {
+    /// How a projector reads, leases and waits.
+    public struct Options: Sendable {
+        /// The most events read from the log per batch.
+        public var batchSize: Int
+        /// How long a lease lasts without renewal (takeover delay when its holder dies).
+        public var lease: Duration
+        /// How often an idle projection looks for commits of other processes.
+        public var idlePoll: Duration
+        /// How often a standby tries to take a lease over.
+        public var standbyPoll: Duration
+        /// The longest pause between retries after a failure.
+        public var maximumBackoff: Duration
+        /// How long a command waits, after its commit, for the projections of its aggregate to apply
+        /// it (``dispatcher(waitingUpTo:)``), and a `minPosition` read by default.
+        public var consistencyTimeout: Duration
+
+        /// Options with the defaults.
+        public init(
+            batchSize: Int = 1000, lease: Duration = .seconds(10), idlePoll: Duration = .milliseconds(50),
+            standbyPoll: Duration = .seconds(1), maximumBackoff: Duration = .seconds(5),
+            consistencyTimeout: Duration = .seconds(2)
+        ) {
+            self.batchSize = batchSize
+            self.lease = lease
+            self.idlePoll = idlePoll
+            self.standbyPoll = standbyPoll
+            self.maximumBackoff = maximumBackoff
+            self.consistencyTimeout = consistencyTimeout
+        }
+    }
+
+    /// The store whose global log feeds the projections.
+    public let store: any EventStore
+    /// The options.
+    public let options: Options
+    /// This process's lease-holder name (host, process id and a random suffix).
+    public let owner: String
+    let slots: [Slot]
+    private let logger: Logger
+    private let tasks = Mutex<[String: Task<Void, Never>]>([:])
+
+    /// A projector over `store` for `projections` (one per model type).
+    public init(
+        store: any EventStore, projections: [RegisteredProjection], options: Options = Options(),
+        logger: Logger = Logger(label: "cqrs.projector")
+    ) {
+        self.store = store
+        self.options = options
+        self.logger = logger
+        owner = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8).lowercased())"
+        slots = projections.map { Slot(runner: $0.runner) }
+    }
+
+    /// The names of the projections.
+    public var names: [String] { slots.map(\.runner.name) }
+
+    /// Starts following the log (each projection once; later calls do nothing), all projections or
+    /// only those `named`. The loops run in the background until ``shutdown()`` or ``stop()``, or
+    /// until the projector is released. A command through ``dispatcher(for:waitingUpTo:)`` or a
+    /// ``waitFor(_:position:timeout:)`` starts them too.
+    public func start(named names: Set<String>? = nil) {
+        tasks.withLock { tasks in
+            for slot in slots where tasks[slot.runner.name] == nil && names?.contains(slot.runner.name) != false {
+                tasks[slot.runner.name] = Task { [weak self] in
+                    var loop = LoopState()
+                    while !Task.isCancelled, let projector = self { await projector.step(slot, &loop) }
+                }
+            }
+        }
+    }
+
+    /// Stops the loops for good without waiting (each batch commits whole or not at all); their
+    /// leases run out.
+    public func stop() {
+        for task in tasks.withLock({ Array($0.values) }) { task.cancel() }
+    }
+
+    /// Stops the loops for good, waits for them and hands the leases back, so that another process takes
+    /// over at once instead of after the lease runs out.
+    public func shutdown() async {
+        let running = tasks.withLock { $0 }
+        for task in running.values { task.cancel() }
+        for task in running.values { await task.value }
+        for slot in slots where running[slot.runner.name] != nil {
+            try? await slot.runner.release(owner: owner)
+            slot.setHolding(false)
+        }
+    }
+
+    deinit { stop() }
+
+    /// Wakes the projections now (after a local commit) instead of at their next poll.
+    public func wake() {
+        for slot in slots { slot.signal.signal() }
+    }
+
+    /// Whether the projection `name` has applied the log up to `position` within `timeout`, and its
+    /// checkpoint then. A projection run by another process is followed through its stored checkpoint.
+    public func waitFor(_ name: String, position: Int64, timeout: Duration? = nil) async throws -> (reached: Bool, checkpoint: Int64) {
+        guard let slot = slots.first(where: { $0.runner.name == name }) else {
+            throw InfrastructureError.notFound.error("No projection named '\(name)'", details: ["name": .string(name)])
+        }
+        start(named: [name])
+        return try await wait(slot, position: position, timeout: timeout ?? options.consistencyTimeout)
+    }
+
+    /// A dispatcher for an engine: it wakes the projections after each commit and waits (up to
+    /// `timeout`, by default ``Options/consistencyTimeout``) until those fed by `A` have applied it,
+    /// so that the command's caller reads its own write. A projection that is failing is not waited for.
+    public func dispatcher<A: Aggregate>(for type: A.Type = A.self, waitingUpTo timeout: Duration? = nil) -> some Dispatcher<A> {
+        ProjectorDispatcher<A>(projector: self, timeout: timeout ?? options.consistencyTimeout)
+    }
+
+    func waitForSources(_ type: String, position: Int64, timeout: Duration) async {
+        start()
+        wake()
+        await withDiscardingTaskGroup { group in
+            for slot in slots where slot.runner.sourceType == type && !slot.isFailing {
+                group.addTask { _ = try? await self.wait(slot, position: position, timeout: timeout) }
+            }
+        }
+    }
+
+    private func wait(_ slot: Slot, position: Int64, timeout: Duration) async throws -> (reached: Bool, checkpoint: Int64) {
+        if slot.watch.position >= position { return (true, slot.watch.position) }
+        let deadline = ContinuousClock.now + timeout
+        // A standby learns of the holder's progress only from the stored checkpoint.
+        while !slot.isHolding {
+            let stored = try await slot.runner.checkpoint().position
+            slot.watch.update(stored)
+            if stored >= position { return (true, stored) }
+            if ContinuousClock.now >= deadline { return (false, stored) }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        let reached = await slot.watch.wait(for: position, timeout: deadline - ContinuousClock.now)
+        return (reached, slot.watch.position)
+    }
+
+    // MARK: - The loop of one projection
+
+    /// What one projection's loop knows between steps.
+    struct LoopState {
+        var holding = false
+        var position: Int64 = 0
+        var renewed = ContinuousClock.now
+        var failures = 0
+    }
+
+    /// One turn of a projection's loop: claim or renew the lease, read a batch, apply it, or wait.
+    private func step(_ slot: Slot, _ loop: inout LoopState) async {
+        do {
+            if !loop.holding || ContinuousClock.now - loop.renewed > options.lease / 3 {
+                let checkpoint = try await slot.runner.claim(owner: owner, lease: options.lease)
+                loop.holding = checkpoint.owner == owner
+                loop.position = checkpoint.position
+                loop.renewed = ContinuousClock.now
+                slot.setHolding(loop.holding)
+                slot.watch.update(checkpoint.position, allowDecrease: true)
+                if !loop.holding {
+                    await slot.signal.wait(timeout: options.standbyPoll)
+                    return
+                }
+            }
+            let events = try await store.readAll(after: loop.position, limit: options.batchSize)
+            if events.isEmpty {
+                if loop.failures > 0 { try await recovered(slot, &loop.failures) }
+                await slot.signal.wait(timeout: options.idlePoll)
+                return
+            }
+            guard try await slot.runner.apply(events, from: loop.position, owner: owner, lease: options.lease) else {
+                // Another process moved the checkpoint (a takeover or a rebuild): read it again.
+                loop.holding = false
+                return
+            }
+            loop.position = events.last!.globalPosition
+            loop.renewed = ContinuousClock.now
+            slot.watch.update(loop.position)
+            if loop.failures > 0 { try await recovered(slot, &loop.failures) }
+        } catch {
+            if Task.isCancelled { return }
+            loop.failures += 1
+            loop.holding = false
+            let message = CqrsError.wrapping(error).message
+            slot.setFailure(message)
+            logger.error("Projection \(slot.runner.name) failed after position \(loop.position) (attempt \(loop.failures)): \(error)")
+            try? await slot.runner.recordError("\(message) (after position \(loop.position), attempt \(loop.failures))")
+            try? await Task.sleep(for: backoff(loop.failures))
+        }
+    }
+
+    private func recovered(_ slot: Slot, _ failures: inout Int) async throws {
+        try await slot.runner.recordError(nil)
+        slot.setFailure(nil)
+        failures = 0
+    }
+
+    private func backoff(_ failures: Int) -> Duration {
+        min(options.maximumBackoff, .milliseconds(50) * (1 << min(failures - 1, 10)))
+    }
+}
+
+/// One projection's runtime state in this process.
+final class Slot: Sendable {
+    let runner: any ProjectionRunning
+    let signal = WakeSignal()
+    let watch = PositionWatch()
+    private let state = Mutex<(holding: Bool, failure: String?)>((false, nil))
+
+    init(runner: any ProjectionRunning) { self.runner = runner }
+
+    var isHolding: Bool { state.withLock { $0.holding } }
+    var isFailing: Bool { state.withLock { $0.failure != nil } }
+    var failure: String? { state.withLock { $0.failure } }
+    func setHolding(_ holding: Bool) { state.withLock { $0.holding = holding } }
+    func setFailure(_ failure: String?) { state.withLock { $0.failure = failure } }
+}
+
+/// Wakes a projector after each commit and waits for the projections of the committing aggregate.
+struct ProjectorDispatcher<A: Aggregate>: Dispatcher {
+    let projector: Projector
+    let timeout: Duration
+
+    func dispatch(aggregateId: String, events: [EventEnvelope<A.Event>], context: CommandContext) async throws {
+        guard let last = events.last else { return }
+        await projector.waitForSources(A.aggregateType, position: last.globalPosition, timeout: timeout)
+    }
+}

@@ -19,3 +19,21 @@ extension OperationCatalog {
             })
     }
 }
+
+/// Reads one aggregate's audit log after a version, for streams of its new events.
+public struct EventLogReader: Sendable {
+    /// The most entries one read returns.
+    public static let pageSize = 100
+    let read: @Sendable (String, Int) async throws -> (entries: [JSONValue], version: Int)
+
+    init(read: @escaping @Sendable (String, Int) async throws -> (entries: [JSONValue], version: Int)) {
+        self.read = read
+    }
+
+    /// The entries (``AuditEntry`` JSON, at most ``pageSize``) of aggregate `id` after `version`, and
+    /// its current version.
+    /// - Throws: 404 when the aggregate does not exist; 400 for an invalid id.
+    public func entries(of id: String, after version: Int) async throws -> (entries: [JSONValue], version: Int) {
+        try await read(id, max(0, version))
+    }
+}

@@ -52,6 +52,11 @@ public struct OperationCatalog: Sendable {
     /// The projector feeding the registered views and latest states, if any: their reads then take
     /// `minPosition`, and `projections_status` reports on it.
     public let projector: Projector?
+    /// Tells watchers (event streams, resource subscriptions) when an aggregate changes; made from
+    /// the first registered aggregate's store.
+    public private(set) var changes: ChangeFeed?
+    /// The audit log of each registered aggregate type whose `<type>_events` is served, for streams.
+    public private(set) var eventLogs: [String: EventLogReader] = [:]
 
     /// An empty catalog; with a `projector`, its `projections_status` operation.
     public init(options: Options = Options(), projector: Projector? = nil) {
@@ -191,6 +196,13 @@ public struct OperationCatalog: Sendable {
                     item: state, storage: states, parentDescription: nil, budget: budget, projector: projector))
         }
         try add(Self.eventsOperation(engine, budget: budget))
+        if operation(named: "\(type)_events") != nil {
+            if changes == nil { changes = ChangeFeed(store: engine.store, wake: projector?.logWake) }
+            eventLogs[type] = EventLogReader { id, after in
+                let page = try await engine.auditLog(id: id, offset: after, limit: EventLogReader.pageSize)
+                return (try page.events.map { try CQRSJSON.value(of: AuditEntry($0)) }, page.total)
+            }
+        }
     }
 
     /// Registers a view's `<view>_get` and `<view>_list` operations.

@@ -68,6 +68,7 @@ public struct CQRSHTTPServer: Sendable {
         router.add(middleware: GuardMiddleware(options: transport.options))
         transport.addRoutes(to: router)
         rest.addRoutes(to: router)
+        EventStream.addRoutes(catalog: rest.catalog, to: router)
         router.get("/openapi.json") { _, _ in
             Self.bytes(.ok, openAPIBytes, type: "application/json")
         }
@@ -85,7 +86,7 @@ public struct CQRSHTTPServer: Sendable {
         router.get("/docs") { _, _ in Self.asset(DocsAssets.html, type: "text/html; charset=utf-8") }
         router.get("/docs/docs.css") { _, _ in Self.asset(DocsAssets.css, type: "text/css; charset=utf-8") }
         router.get("/docs/docs.js") { _, _ in Self.asset(DocsAssets.javascript, type: "text/javascript; charset=utf-8") }
-        RESTAPI.refuseOtherMethods(at: "/" + transport.options.path, allowing: [.get, .post, .delete], allow: "POST, DELETE", on: router)
+        RESTAPI.refuseOtherMethods(at: "/" + transport.options.path, allowing: [.get, .post, .delete], allow: "GET, POST, DELETE", on: router)
         for path in Self.serverPaths.sorted() {
             RESTAPI.refuseOtherMethods(at: path, allowing: [.get], on: router)
         }

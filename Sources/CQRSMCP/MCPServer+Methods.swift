@@ -4,7 +4,7 @@ import Logging
 
 /// The MCP methods a server answers, once the request is parsed and its era known.
 extension MCPServer {
-    func dispatch(method: String, params: JSONValue?, era: Era, context: MCPCallContext) async throws
+    func dispatch(method: String, params: JSONValue?, era: Era, context: MCPCallContext, session: MCPSession?) async throws
         -> [String: JSONValue]
     {
         let modern = era.isModern
@@ -61,6 +61,18 @@ extension MCPServer {
             return modern ? cacheable(result, ttl: 0) : result
         case "completion/complete":
             return try await complete(params: params, context: context)
+        case "resources/subscribe" where !modern, "resources/unsubscribe" where !modern:
+            // Subscriptions live in a session; the sessionless 2026-07-28 revision has none.
+            guard provider.supportsSubscriptions, let session else { throw MCPError.methodNotFound(method) }
+            guard case .string(let uri)? = params?["uri"] else {
+                throw MCPError.invalidParams("Invalid params: \(method) needs a uri string")
+            }
+            if method == "resources/subscribe" {
+                try session.subscribe(uri: uri, changes: try provider.watchResource(uri: uri))
+            } else {
+                session.unsubscribe(uri: uri)
+            }
+            return [:]
         default:
             throw MCPError.methodNotFound(method)
         }

@@ -14,7 +14,7 @@ extension MCPServer {
     func capabilities(modern: Bool) -> JSONValue {
         var capabilities: [String: JSONValue] = [
             "tools": ["listChanged": false],
-            "resources": ["subscribe": false, "listChanged": false],
+            "resources": ["subscribe": .bool(!modern && provider.supportsSubscriptions), "listChanged": false],
             "completions": [:],
         ]
         if !modern { capabilities["logging"] = [:] }

@@ -323,7 +323,7 @@ public final class MCPServer: Sendable {
             meta: params?["_meta"]
         )
         do {
-            var result = try await dispatch(method: method, params: params, era: era, context: context)
+            var result = try await dispatch(method: method, params: params, era: era, context: context, session: session)
             if era.isModern {
                 result["resultType"] = .string("complete")
                 var meta = result["_meta"]?.objectValue ?? [:]

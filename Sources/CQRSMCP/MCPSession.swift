@@ -15,7 +15,29 @@ public final class MCPSession: Sendable {
         var clientInfo: JSONValue?
         var closed = false
         var inFlight: [MCPRequestID: InFlight] = [:]
+        var outbound: (@Sendable ([UInt8]) -> Void)?
+        var subscriptions: [String: Task<Void, Never>] = [:]
+        // Without an outbound sink: the last messages, numbered, for the transport's stream.
+        var outbox: [OutboundMessage] = []
+        var nextOutboundID = 1
+        var delivered = 0
+        var readerTickets = 0
+        var reader: (ticket: Int, continuation: AsyncStream<OutboundMessage>.Continuation)?
     }
+
+    /// A server-initiated message with its number in the session (an SSE event id).
+    public struct OutboundMessage: Sendable {
+        /// Its number, from 1.
+        public var id: Int
+        /// The JSON-RPC message.
+        public var bytes: [UInt8]
+    }
+
+    /// How many outbound messages a session keeps for a stream that reconnects.
+    public static let outboxCapacity = 256
+
+    /// The most resources one session may subscribe to.
+    public static let maximumSubscriptions = 256
 
     private struct InFlight {
         var task: Task<MCPReply?, Never>?
@@ -48,8 +70,19 @@ public final class MCPSession: Sendable {
     /// Whether ``close()`` was called.
     public var isClosed: Bool { state.withLock { $0.closed } }
 
-    /// Ends the session: cancels every request in flight (their replies are dropped).
+    /// Ends the session: cancels every request in flight (their replies are dropped) and every
+    /// resource subscription.
     public func close() {
+        let (subscriptions, reader) = state.withLock { state -> ([Task<Void, Never>], AsyncStream<OutboundMessage>.Continuation?) in
+            defer {
+                state.subscriptions.removeAll()
+                state.reader = nil
+            }
+            state.outbound = nil
+            return (Array(state.subscriptions.values), state.reader?.continuation)
+        }
+        for subscription in subscriptions { subscription.cancel() }
+        reader?.finish()
         let tasks = state.withLock { state -> [Task<MCPReply?, Never>] in
             state.closed = true
             var tasks: [Task<MCPReply?, Never>] = []
@@ -112,5 +145,91 @@ public final class MCPSession: Sendable {
         state.withLock { state in
             state.inFlight.removeValue(forKey: id)?.cancelled ?? true
         }
+    }
+
+    // MARK: - Server-initiated messages
+
+    /// Where this session's server-initiated messages go (stdio: standard output; HTTP: the
+    /// session's `GET` stream). Without one they are dropped.
+    public func setOutbound(_ sink: @escaping @Sendable ([UInt8]) -> Void) {
+        state.withLock { $0.outbound = sink }
+    }
+
+    /// Sends a notification to the client: through the outbound sink when there is one, otherwise
+    /// into the session's outbox for ``outboundMessages(after:)``.
+    public func notify(_ method: String, params: JSONValue) {
+        let bytes = (["jsonrpc": "2.0", "method": .string(method), "params": params] as JSONValue).serializedBytes(sortedKeys: false)
+        let sink = state.withLock { state -> (@Sendable ([UInt8]) -> Void)? in
+            if let sink = state.outbound { return sink }
+            guard !state.closed else { return nil }
+            let message = OutboundMessage(id: state.nextOutboundID, bytes: bytes)
+            state.nextOutboundID += 1
+            state.outbox.append(message)
+            if state.outbox.count > Self.outboxCapacity { state.outbox.removeFirst(state.outbox.count - Self.outboxCapacity) }
+            if let reader = state.reader {
+                reader.continuation.yield(message)
+                state.delivered = message.id
+            }
+            return nil
+        }
+        sink?(bytes)
+    }
+
+    /// The session's outbound messages as one stream (the transport's `GET` stream): those after
+    /// `lastID` still kept (without it, those no stream has received yet), then each new one. A new
+    /// stream ends the previous one, so that each message goes to one stream; ``close()`` ends it.
+    public func outboundMessages(after lastID: Int?) -> AsyncStream<OutboundMessage> {
+        let (stream, continuation) = AsyncStream<OutboundMessage>.makeStream(bufferingPolicy: .bufferingNewest(Self.outboxCapacity))
+        let previous = state.withLock { state -> AsyncStream<OutboundMessage>.Continuation? in
+            guard !state.closed else {
+                continuation.finish()
+                return nil
+            }
+            let after = lastID ?? state.delivered
+            for message in state.outbox where message.id > after { continuation.yield(message) }
+            state.delivered = max(state.delivered, state.outbox.last?.id ?? 0)
+            state.readerTickets += 1
+            let ticket = state.readerTickets
+            defer { state.reader = (ticket, continuation) }
+            continuation.onTermination = { [weak self] _ in
+                self?.state.withLock { state in if state.reader?.ticket == ticket { state.reader = nil } }
+            }
+            return state.reader?.continuation
+        }
+        previous?.finish()
+        return stream
+    }
+
+    /// The URIs this session is subscribed to.
+    public var subscribedURIs: [String] { state.withLock { $0.subscriptions.keys.sorted() } }
+
+    /// Subscribes to `uri`: each element of `changes` becomes `notifications/resources/updated`.
+    /// Subscribing again to the same URI keeps one subscription.
+    /// - Throws: ``MCPError/invalidParams(_:data:)`` past ``maximumSubscriptions``.
+    func subscribe(uri: String, changes: AsyncStream<Void>) throws {
+        let task = Task { [weak self] in
+            for await _ in changes {
+                guard let self else { return }
+                self.notify("notifications/resources/updated", params: ["uri": .string(uri)])
+            }
+        }
+        let replaced = try state.withLock { state -> Task<Void, Never>? in
+            guard !state.closed else { return task }
+            if state.subscriptions[uri] == nil, state.subscriptions.count >= Self.maximumSubscriptions {
+                task.cancel()
+                throw MCPError.invalidParams("Invalid params: at most \(Self.maximumSubscriptions) subscriptions per session")
+            }
+            defer { state.subscriptions[uri] = task }
+            return state.subscriptions[uri]
+        }
+        replaced?.cancel()
+    }
+
+    /// Ends the subscription to `uri`; returns whether there was one.
+    @discardableResult
+    func unsubscribe(uri: String) -> Bool {
+        let task = state.withLock { $0.subscriptions.removeValue(forKey: uri) }
+        task?.cancel()
+        return task != nil
     }
 }

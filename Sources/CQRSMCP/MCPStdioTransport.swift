@@ -79,6 +79,8 @@ public final class MCPStdioTransport: Sendable {
         let writer = LineWriter(fd: output)
         let server = self.server
         let session = self.session
+        // Notifications (resource updates) go out between replies, one line each.
+        session.setOutbound { bytes in writer.enqueue(bytes + [0x0A]) {} }
         // The request's slot is freed once its reply is written, so a client that stops reading
         // stops the reader too (bounded memory); a task does not wait for its write (one thread
         // hand-off less per request).
@@ -111,6 +113,7 @@ public final class MCPStdioTransport: Sendable {
             }
             await group.waitForAll()
         }
+        session.close()
         // Every reply is on stdout before run() returns.
         await writer.drain()
     }

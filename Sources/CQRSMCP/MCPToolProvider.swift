@@ -217,4 +217,17 @@ public protocol MCPToolProvider: Sendable {
     /// Completion values for an argument of a prompt or resource template.
     func complete(reference: MCPCompletionReference, argument: String, value: String, context: MCPCallContext)
         async throws -> MCPCompletion
+    /// Whether clients may subscribe to resources (`resources/subscribe`).
+    var supportsSubscriptions: Bool { get }
+    /// The changes of one resource, for `resources/subscribe`: each element means it changed.
+    /// Throw ``MCPError/resourceNotFound(_:)`` or ``MCPError/invalidParams(_:data:)`` for a bad URI.
+    func watchResource(uri: String) throws -> AsyncStream<Void>
+}
+
+extension MCPToolProvider {
+    public var supportsSubscriptions: Bool { false }
+
+    public func watchResource(uri: String) throws -> AsyncStream<Void> {
+        throw MCPError.methodNotFound("resources/subscribe")
+    }
 }

@@ -112,6 +112,25 @@ public struct ToolCatalog: MCPToolProvider {
         return [MCPResourceContent(uri: uri, mimeType: "application/json", text: json.serialized())]
     }
 
+    public var supportsSubscriptions: Bool { catalog.changes != nil }
+
+    /// `cqrs://{type}/{id}` and `cqrs://{type}/{id}/events` change with every commit to the aggregate,
+    /// in any process sharing the store.
+    public func watchResource(uri: String) throws -> AsyncStream<Void> {
+        guard uri.hasPrefix("cqrs://"), let changes = catalog.changes else { throw MCPError.resourceNotFound(uri) }
+        let parts = uri.dropFirst("cqrs://".count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2 || (parts.count == 3 && parts[2] == "events"), aggregateTypes.contains(parts[0]),
+            catalog.operation(named: parts[0] + (parts.count == 2 ? "_get" : "_events")) != nil,
+            let id = parts[1].removingPercentEncoding
+        else { throw MCPError.resourceNotFound(uri) }
+        do {
+            try Identifier.check(id, as: "id")
+        } catch {
+            throw MCPError.invalidParams("Invalid params: \(CqrsError.wrapping(error).message)", data: ["uri": .string(uri)])
+        }
+        return changes.changes(aggregateType: parts[0], id: id)
+    }
+
     public func complete(reference: MCPCompletionReference, argument: String, value: String, context: MCPCallContext)
         async throws -> MCPCompletion
     {

@@ -58,6 +58,8 @@ public final class Projector: Sendable {
     public let options: Options
     /// This process's lease-holder name (host, process id and a random suffix).
     public let owner: String
+    /// Bumped by ``wake()`` after each local commit: subscriptions to the global log wait on it.
+    public let logWake = LogWake()
     let slots: [Slot]
     private let logger: Logger
     private let tasks = Mutex<[String: Task<Void, Never>]>([:])
@@ -115,6 +117,7 @@ public final class Projector: Sendable {
     /// Wakes the projections now (after a local commit) instead of at their next poll.
     public func wake() {
         for slot in slots { slot.signal.signal() }
+        logWake.bump()
     }
 
     /// Whether the projection `name` has applied the log up to `position` within `timeout`, and its

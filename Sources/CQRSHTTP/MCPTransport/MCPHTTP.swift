@@ -13,7 +13,8 @@ import Synchronization
 ///
 /// - `POST /mcp`: one JSON-RPC message; a request is answered with JSON or SSE (per `Accept` and
 ///   ``MCPHTTPOptions/responseMode``), a notification or response with `202 Accepted`.
-/// - `DELETE /mcp`: ends a legacy session. `GET /mcp`: `405` (no standalone stream).
+/// - `DELETE /mcp`: ends a legacy session. `GET /mcp` with `Mcp-Session-Id`: the session's
+///   server-initiated messages (resource updates) as SSE, resumable with `Last-Event-ID`.
 ///
 /// Legacy clients get an `Mcp-Session-Id` on `initialize` and must send it afterwards (missing: 400,
 /// unknown or expired: 404). Requests carrying `params._meta["io.modelcontextprotocol/protocolVersion"]`
@@ -49,7 +50,9 @@ public final class MCPHTTPTransport: Sendable {
         router.delete(path) { request, context in
             context.isGuarded ? await self.delete(request, user: context.principal) : GuardMiddleware<Context>.unguarded(isMCP: true)
         }
-        router.get(path) { _, context in context.isGuarded ? self.get() : GuardMiddleware<Context>.unguarded(isMCP: true) }
+        router.get(path) { request, context in
+            context.isGuarded ? self.get(request, user: context.principal) : GuardMiddleware<Context>.unguarded(isMCP: true)
+        }
     }
 
     // MARK: - Handlers
@@ -211,14 +214,32 @@ public final class MCPHTTPTransport: Sendable {
         return Self.emptyResponse(.ok)
     }
 
-    /// Serves `GET` on the MCP endpoint: `405`, there is no standalone SSE stream.
-    func get() -> Response {
-        var headers = HTTPFields()
-        headers[.allow] = "POST, DELETE"
-        headers[.contentType] = "application/json"
-        return Response(
-            status: .methodNotAllowed, headers: headers,
-            body: .init(byteBuffer: ByteBuffer(bytes: Self.errorBody(code: -32600, "Method Not Allowed: no standalone SSE stream", id: nil))))
+    /// Serves `GET` on the MCP endpoint: a legacy session's stream of server-initiated messages
+    /// (resource updates) as SSE, resumable with `Last-Event-ID`; `405` without a session (the
+    /// 2026-07-28 revision has no such stream).
+    func get(_ request: Request, user: String?) -> Response {
+        guard let sessionID = request.headers[Self.sessionHeader] else {
+            var headers = HTTPFields()
+            headers[.allow] = "GET, POST, DELETE"
+            headers[.contentType] = "application/json"
+            return Response(
+                status: .methodNotAllowed, headers: headers,
+                body: .init(byteBuffer: ByteBuffer(bytes: Self.errorBody(code: -32600, "Method Not Allowed: a stream needs an Mcp-Session-Id", id: nil))))
+        }
+        guard AcceptedTypes(request.headers[values: .accept]).sse else {
+            return Self.httpError(.notAcceptable, code: -32600, "Accept must include text/event-stream")
+        }
+        guard let session = sessions.lookup(sessionID, principal: user) else {
+            return Self.httpError(.notFound, code: -32600, "Session not found")
+        }
+        var lastID: Int?
+        if let header = request.headers[HTTPField.Name("Last-Event-ID")!] {
+            guard let id = Int(header.trimmingCharacters(in: .whitespaces)), id >= 0 else {
+                return Self.httpError(.badRequest, code: -32600, "Last-Event-ID must be an event id of this stream")
+            }
+            lastID = id
+        }
+        return SessionStream.response(session.outboundMessages(after: lastID), keepAlive: { [sessions] in sessions.touch(sessionID) })
     }
 
     struct DeadlinePassed: Error {}

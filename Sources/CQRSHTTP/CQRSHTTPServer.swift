@@ -36,7 +36,7 @@ public struct CQRSHTTPServer: Sendable {
     ) throws {
         transport = MCPHTTPTransport(server: mcp, options: options, logger: logger)
         rest = try RESTAPI(catalog: catalog, options: options, serverPaths: Self.serverPaths.union(["/" + options.path]))
-        openAPI = OpenAPIDocument.make(routes: rest.routes, info: info)
+        openAPI = OpenAPIDocument.make(catalog: catalog, info: info)
         openAPIBytes = openAPI.serializedBytes(sortedKeys: true)
         self.readiness = readiness
     }

@@ -60,8 +60,9 @@ public struct MCPInboundMessage: Sendable {
         case request(id: MCPRequestID, method: String)
         /// A notification (no id, no response).
         case notification(method: String)
-        /// A response to a request the server sent (ignored: this server sends none).
-        case response
+        /// A response to a request the server sent (`elicitation/create`); `params` holds its
+        /// `result` or `error` member.
+        case response(id: MCPRequestID?)
         /// A message that cannot be served; `reply` is the JSON-RPC error response to send back.
         case invalid(reply: MCPReply)
     }

@@ -51,12 +51,15 @@ public final class MCPServer: Sendable {
         public var listTTLMilliseconds: Int
         /// The `cacheScope` of 2026-07-28 list results (`"public"` or `"private"`).
         public var listCacheScope: String
+        /// How long a tool waits for the user's answer to an `elicitation/create` request.
+        public var elicitationTimeout: Duration
 
         /// Creates options.
         public init(
             pageSize: Int = 100, maxDepth: Int = 64, modernEnabled: Bool = true, listTTLMilliseconds: Int = 0,
-            listCacheScope: String = "private"
+            listCacheScope: String = "private", elicitationTimeout: Duration = .seconds(120)
         ) {
+            self.elicitationTimeout = elicitationTimeout
             self.pageSize = max(1, pageSize)
             self.maxDepth = max(2, maxDepth)
             self.modernEnabled = modernEnabled
@@ -105,7 +108,8 @@ public final class MCPServer: Sendable {
         switch message.kind {
         case .invalid(let reply):
             return reply
-        case .response:
+        case .response(let id):
+            if let id, let session { session.resolve(id: id, response: message.params ?? .null) }
             return nil
         case .notification(let method):
             handleNotification(method, params: message.params, rawRequestID: message.cancelledRequestRaw, session: session)
@@ -159,10 +163,11 @@ public final class MCPServer: Sendable {
         if let idProblem { return invalid(nil, .invalidRequest(idProblem)) }
         guard let methodValue = members["method"] else {
             if id != nil, members["result"] != nil || members["error"] != nil {
-                return MCPInboundMessage(kind: .response, params: nil)
+                let outcome: JSONValue = members["error"].map { ["error": $0] } ?? ["result": members["result"] ?? .null]
+                return MCPInboundMessage(kind: .response(id: id), params: outcome)
             }
             if members["id"] == nil, members["error"] != nil {
-                return MCPInboundMessage(kind: .response, params: nil)
+                return MCPInboundMessage(kind: .response(id: nil), params: nil)
             }
             return invalid(id, .invalidRequest("Invalid Request: method is missing"))
         }
@@ -302,7 +307,9 @@ public final class MCPServer: Sendable {
             return .error(id: id, .invalidParams("Invalid params: capabilities must be an object"))
         }
         let version = MCPProtocol.legacyVersions.contains(requested) ? requested : MCPProtocol.legacyVersions[0]
-        if let session, !session.markInitialized(version: version, clientInfo: members["clientInfo"]) {
+        if let session,
+            !session.markInitialized(version: version, clientInfo: members["clientInfo"], capabilities: members["capabilities"])
+        {
             return .error(id: id, .invalidRequest("Invalid Request: the session is already initialized"))
         }
         var result: [String: JSONValue] = [
@@ -318,10 +325,18 @@ public final class MCPServer: Sendable {
     private func execute(id: MCPRequestID, method: String, params: JSONValue?, era: Era, session: MCPSession?, user: String?)
         async -> MCPReply?
     {
-        let context = MCPCallContext(
+        var context = MCPCallContext(
             requestId: id.description, protocolVersion: era.version, sessionId: session?.id, user: user,
             meta: params?["_meta"]
         )
+        if !era.isModern, let session, session.clientCapabilities?["elicitation"] != nil {
+            let timeout = options.elicitationTimeout
+            context.elicit = { message, schema in
+                var request: [String: JSONValue] = ["message": .string(message), "requestedSchema": schema]
+                if era.version >= "2025-11-25" { request["mode"] = "form" }
+                return try await session.request("elicitation/create", params: .object(request), timeout: timeout)
+            }
+        }
         do {
             var result = try await dispatch(method: method, params: params, era: era, context: context, session: session)
             if era.isModern {

@@ -13,6 +13,9 @@ public final class MCPSession: Sendable {
         var negotiatedVersion: String?
         var initializedNotified = false
         var clientInfo: JSONValue?
+        var clientCapabilities: JSONValue?
+        var pending: [String: CheckedContinuation<JSONValue, any Error>] = [:]
+        var nextRequest = 0
         var closed = false
         var inFlight: [MCPRequestID: InFlight] = [:]
         var outbound: (@Sendable ([UInt8]) -> Void)?
@@ -83,6 +86,11 @@ public final class MCPSession: Sendable {
         }
         for subscription in subscriptions { subscription.cancel() }
         reader?.finish()
+        let waiting = state.withLock { state in
+            defer { state.pending.removeAll() }
+            return Array(state.pending.values)
+        }
+        for continuation in waiting { continuation.resume(throwing: MCPError.internalError) }
         let tasks = state.withLock { state -> [Task<MCPReply?, Never>] in
             state.closed = true
             var tasks: [Task<MCPReply?, Never>] = []
@@ -110,14 +118,18 @@ public final class MCPSession: Sendable {
 
     // MARK: Internal bookkeeping
 
-    func markInitialized(version: String, clientInfo: JSONValue?) -> Bool {
+    func markInitialized(version: String, clientInfo: JSONValue?, capabilities: JSONValue? = nil) -> Bool {
         state.withLock { state in
             guard state.negotiatedVersion == nil else { return false }
             state.negotiatedVersion = version
             state.clientInfo = clientInfo
+            state.clientCapabilities = capabilities
             return true
         }
     }
+
+    /// The `capabilities` the client sent with `initialize`.
+    public var clientCapabilities: JSONValue? { state.withLock { $0.clientCapabilities } }
 
     func markInitializedNotification() {
         state.withLock { $0.initializedNotified = true }
@@ -158,21 +170,7 @@ public final class MCPSession: Sendable {
     /// Sends a notification to the client: through the outbound sink when there is one, otherwise
     /// into the session's outbox for ``outboundMessages(after:)``.
     public func notify(_ method: String, params: JSONValue) {
-        let bytes = (["jsonrpc": "2.0", "method": .string(method), "params": params] as JSONValue).serializedBytes(sortedKeys: false)
-        let sink = state.withLock { state -> (@Sendable ([UInt8]) -> Void)? in
-            if let sink = state.outbound { return sink }
-            guard !state.closed else { return nil }
-            let message = OutboundMessage(id: state.nextOutboundID, bytes: bytes)
-            state.nextOutboundID += 1
-            state.outbox.append(message)
-            if state.outbox.count > Self.outboxCapacity { state.outbox.removeFirst(state.outbox.count - Self.outboxCapacity) }
-            if let reader = state.reader {
-                reader.continuation.yield(message)
-                state.delivered = message.id
-            }
-            return nil
-        }
-        sink?(bytes)
+        send((["jsonrpc": "2.0", "method": .string(method), "params": params] as JSONValue).serializedBytes(sortedKeys: false))
     }
 
     /// The session's outbound messages as one stream (the transport's `GET` stream): those after
@@ -231,5 +229,71 @@ public final class MCPSession: Sendable {
         let task = state.withLock { $0.subscriptions.removeValue(forKey: uri) }
         task?.cancel()
         return task != nil
+    }
+
+    // MARK: - Requests to the client
+
+    /// Sends a request to the client (`elicitation/create`) the way notifications go, and waits for
+    /// its response, at most `timeout`.
+    /// - Returns: the response's `result`.
+    /// - Throws: the client's error as an ``MCPError``, or a timeout error (-32001).
+    public func request(_ method: String, params: JSONValue, timeout: Duration) async throws -> JSONValue {
+        let id = state.withLock { state -> String in
+            state.nextRequest += 1
+            return "s-\(state.nextRequest)"
+        }
+        let outcome: JSONValue = try await withThrowingTaskGroup(of: JSONValue?.self) { group in
+            group.addTask {
+                try await withCheckedThrowingContinuation { continuation in
+                    let closed = self.state.withLock { state -> Bool in
+                        if state.closed { return true }
+                        state.pending[id] = continuation
+                        return false
+                    }
+                    if closed { continuation.resume(throwing: MCPError.internalError) }
+                    let message: JSONValue = ["jsonrpc": "2.0", "id": .string(id), "method": .string(method), "params": params]
+                    self.send(message.serializedBytes(sortedKeys: false))
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            let first = try await group.next() ?? nil
+            if let first { return first }
+            // Timed out: drop the pending entry and wake its waiter.
+            self.state.withLock { $0.pending.removeValue(forKey: id) }?.resume(throwing: MCPError(code: -32001, message: "Request timed out"))
+            _ = try? await group.next()
+            throw MCPError(code: -32001, message: "The client did not answer \(method) in time")
+        }
+        if let error = outcome["error"] {
+            throw MCPError(code: error["code"]?.intValue ?? -32603, message: error["message"]?.stringValue ?? "The client refused", data: error["data"])
+        }
+        return outcome["result"] ?? .null
+    }
+
+    /// Hands a client's response to the request waiting for it (unknown ids are ignored).
+    func resolve(id: MCPRequestID, response: JSONValue) {
+        guard case .string(let key) = id.value else { return }
+        state.withLock { $0.pending.removeValue(forKey: key) }?.resume(returning: response)
+    }
+
+    /// Sends one message through the outbound sink, or into the outbox.
+    private func send(_ bytes: [UInt8]) {
+        let sink = state.withLock { state -> (@Sendable ([UInt8]) -> Void)? in
+            if let sink = state.outbound { return sink }
+            guard !state.closed else { return nil }
+            let message = OutboundMessage(id: state.nextOutboundID, bytes: bytes)
+            state.nextOutboundID += 1
+            state.outbox.append(message)
+            if state.outbox.count > Self.outboxCapacity { state.outbox.removeFirst(state.outbox.count - Self.outboxCapacity) }
+            if let reader = state.reader {
+                reader.continuation.yield(message)
+                state.delivered = message.id
+            }
+            return nil
+        }
+        sink?(bytes)
     }
 }

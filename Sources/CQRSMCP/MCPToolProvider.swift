@@ -154,6 +154,10 @@ public struct MCPCallContext: Sendable {
     public var user: String?
     /// The request's `_meta`, if any.
     public var meta: JSONValue?
+    /// Asks the user through the client (`elicitation/create`, form mode) with a message and the
+    /// schema of the answer; returns the client's result (`action`, `content`). Nil when the client
+    /// declared no elicitation capability or the transport cannot carry the request.
+    public var elicit: (@Sendable (_ message: String, _ requestedSchema: JSONValue) async throws -> JSONValue)?
 
     /// Creates a context.
     public init(requestId: String, protocolVersion: String, sessionId: String? = nil, user: String? = nil, meta: JSONValue? = nil) {

@@ -59,7 +59,11 @@ public struct ToolCatalog: MCPToolProvider {
         }
         let commandContext = Self.commandContext(context, defaultUser: catalog.options.defaultUser)
         do {
-            let output = try await catalog.call(operation, arguments: arguments ?? .object([:]), context: commandContext)
+            var arguments = arguments ?? .object([:])
+            if let elicit = context.elicit, Self.needsConfirmation(operation, arguments) {
+                arguments = try await confirm(operation, arguments: arguments, context: commandContext, elicit: elicit)
+            }
+            let output = try await catalog.call(operation, arguments: arguments, context: commandContext)
             return MCPToolResult(
                 structuredContent: output, text: Self.textMirror(of: output, version: context.protocolVersion), isError: false)
         } catch {
@@ -67,6 +71,55 @@ public struct ToolCatalog: MCPToolProvider {
             return Self.errorResult(
                 failure.with(requestId: commandContext.requestId), nextStep: nextStep(after: failure, in: operation))
         }
+    }
+
+    /// Whether a call would stop at the destructive-command confirmation (`confirm` is an argument of
+    /// the operation, the call does not set it, and it is no dry run).
+    static func needsConfirmation(_ operation: CatalogOperation, _ arguments: JSONValue) -> Bool {
+        operation.input.schema["properties"]?["confirm"] != nil && arguments["confirm"] != .bool(true)
+            && arguments["dryRun"] != .bool(true)
+    }
+
+    /// Asks the user to confirm a destructive command through elicitation: the unconfirmed call
+    /// says what would happen (or fails for its own reason, which is then the answer); the command
+    /// runs with `confirm: true` only when the user accepts and ticks the box.
+    private func confirm(
+        _ operation: CatalogOperation, arguments: JSONValue, context: CommandContext,
+        elicit: @Sendable (String, JSONValue) async throws -> JSONValue
+    ) async throws -> JSONValue {
+        let summary: String
+        do {
+            _ = try await catalog.call(operation, arguments: arguments, context: context)
+            return arguments  // nothing to confirm after all (e.g. an idempotent replay)
+        } catch let error as CqrsError where error.code == GenericError.preconditionRequired.code {
+            summary = error.message
+        }
+        let schema: JSONValue = [
+            "type": "object", "required": ["confirm"],
+            "properties": [
+                "confirm": [
+                    "type": "boolean", "title": .string("Run \(operation.name)"),
+                    "description": "Check to go ahead; this cannot be undone.",
+                ]
+            ],
+        ]
+        let answer: JSONValue
+        do {
+            answer = try await elicit("\(operation.title): \(summary). Go ahead?", schema)
+        } catch {
+            throw GenericError.preconditionRequired.error(
+                "\(summary); the confirmation request got no answer (\((error as? MCPError)?.message ?? "\(error)"))",
+                hint: "Ask the user, then call again with confirm set to true.")
+        }
+        guard answer["action"] == "accept", answer["content"]?["confirm"] == .bool(true) else {
+            throw GenericError.preconditionRequired.error(
+                "\(summary); the user did not confirm (\(answer["action"]?.stringValue ?? "no answer")): nothing was done",
+                details: ["action": answer["action"] ?? .null],
+                hint: "The user declined: do not retry unless they ask for it.")
+        }
+        var confirmed = arguments.objectValue ?? [:]
+        confirmed["confirm"] = true
+        return .object(confirmed)
     }
 
     /// What an agent should do after an error, for the first line of its text.

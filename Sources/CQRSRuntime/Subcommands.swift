@@ -93,7 +93,7 @@ struct OpenAPICommand: AsyncParsableCommand {
             let include = tools.map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
             let catalog = try await program.makeCatalog(try await Backend.open("memory:"), OperationCatalog.Options(include: include))
             try StoreOptions.checkIncluded(include, in: catalog)
-            let document = OpenAPIDocument.make(routes: RESTRoute.routes(of: catalog), info: program.description.openAPIInfo)
+            let document = OpenAPIDocument.make(catalog: catalog, info: program.description.openAPIInfo)
             print(PublishedJSON.text(document), terminator: "")
         }
     }

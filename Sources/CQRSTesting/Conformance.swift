@@ -24,7 +24,8 @@ public enum ConformanceCheck: String, CaseIterable, Sendable, CustomStringConver
     case idempotentUpdate, idempotentCreate, idempotencyKeyReuse, concurrentIdempotentCommands
     case snapshotPolicies, undecodableSnapshot, globalLogOrder, globalLogNoSkipUnderConcurrency
     case auditPaging, readStorageCrud, readStorageFilters, readStorageSortAndPaging, readStorageChildren
-    case projections, projectionCheckpoints, projectorExactlyOnce, projectorRetriesAFailingEvent, enginesSharingAStore
+    case projections, projectionCheckpoints, projectorExactlyOnce, projectorRetriesAFailingEvent, globalLogSubscription
+    case enginesSharingAStore
     case contendedWritersWithoutExpectedVersion, identifierRules, nulInText, bytewiseStrings, exactNumbers
     case largeInFilters
 
@@ -68,6 +69,7 @@ public struct ConformanceSuite: Sendable {
         case .projectionCheckpoints: try await projectionCheckpoints()
         case .projectorExactlyOnce: try await projectorExactlyOnce()
         case .projectorRetriesAFailingEvent: try await projectorRetriesAFailingEvent()
+        case .globalLogSubscription: try await globalLogSubscription()
         case .enginesSharingAStore: try await enginesSharingAStore()
         case .contendedWritersWithoutExpectedVersion: try await contendedWritersWithoutExpectedVersion()
         case .identifierRules: try await identifierRules()

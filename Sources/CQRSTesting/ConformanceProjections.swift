@@ -173,4 +173,40 @@ extension ConformanceSuite {
         let recovered = try await projector.status().first
         try expect(recovered?.lastError == nil && recovered?.stalled == false, "the error clears: \(String(describing: recovered))")
     }
+
+    /// A subscription from the start sees every event once, in order, through catch-up and live
+    /// commits of concurrent writers.
+    func globalLogSubscription() async throws {
+        let store = try await backend.makeEventStore()
+        let engine = engine(store)
+        try await start(engine, "s0")
+        let wake = LogWake()
+        let expected = 1 + 4 * 10
+        let collected = try await withThrowingTaskGroup(of: [EventEnvelope<JSONValue>]?.self) { group in
+            group.addTask {
+                var seen: [EventEnvelope<JSONValue>] = []
+                for try await event in store.subscribe(after: 0, batchSize: 3, pollInterval: .milliseconds(20), wake: wake) {
+                    seen.append(event)
+                    if seen.count == expected { break }
+                }
+                return seen
+            }
+            for index in 0..<4 {
+                group.addTask {
+                    try await self.start(engine, "s\(index + 1)")
+                    for _ in 0..<9 {
+                        _ = try await engine.update(id: "s\(index + 1)", .add(1))
+                        wake.bump()
+                    }
+                    return nil
+                }
+            }
+            var result: [EventEnvelope<JSONValue>] = []
+            for try await seen in group { if let seen { result = seen } }
+            return result
+        }
+        let all = try await store.readAll(after: 0, limit: 1000)
+        try expect(collected.count == expected, "the subscription saw \(collected.count) of \(expected) events")
+        try expect(collected.map(\.globalPosition) == all.map(\.globalPosition), "in log order, none skipped or repeated")
+    }
 }

@@ -64,7 +64,7 @@ struct PublishedSchemasTests {
         let catalog = try BankApp(store: InMemoryEventStore(), storages: .inMemory()).catalog
         let text = PublishedJSON.text(
             OpenAPIDocument.make(
-                routes: RESTRoute.routes(of: catalog),
+                catalog: catalog,
                 info: .init(title: BankApp.title, version: BankApp.version, description: BankApp.instructions)))
         let url = PublishedSchemas.root.appendingPathComponent("bank/openapi.json")
         if ProcessInfo.processInfo.environment["CQRS_REGENERATE_SCHEMAS"] == "1" {

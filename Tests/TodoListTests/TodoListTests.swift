@@ -13,7 +13,7 @@ import TodoList
     let catalog = try TodoListApp(store: InMemoryEventStore(), states: InMemoryReadStorage(), items: InMemoryReadStorage()).catalog
     let text = PublishedJSON.text(
         OpenAPIDocument.make(
-            routes: RESTRoute.routes(of: catalog),
+            catalog: catalog,
             info: .init(title: TodoListApp.title, version: TodoListApp.version, description: TodoListApp.instructions)))
     let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("schemas/todolist/openapi.json")

@@ -144,3 +144,38 @@ async def test_destructive_commands_need_confirmation(bank_binary):
             other = http.post("/accounts/commands/open", json={"owner": "R"}).json()["id"]
             assert http.post(f"/accounts/{other}/commands/close").status_code == 428
             assert http.post(f"/accounts/{other}/commands/close?confirm=true").status_code == 200
+
+
+def answering(action, confirm=True, asked=None):
+    from mcp import types
+
+    async def callback(context, params):
+        if asked is not None:
+            asked.append(params)
+        return types.ElicitResult(action=action, content={"confirm": confirm} if action == "accept" else None)
+    return callback
+
+
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+async def test_destructive_commands_ask_the_user_through_elicitation(bank_binary, transport):
+    from mcp import StdioServerParameters
+    with http_server(bank_binary, "--confirm-destructive") as base:
+        target = (StdioServerParameters(command=bank_binary, args=["mcp", "--store", "memory:", "--confirm-destructive"])
+                  if transport == "stdio" else base + "/mcp")
+        asked = []
+        async with Client(target, mode="legacy", elicitation_callback=answering("accept", asked=asked)) as client:
+            account = await opened(client)
+            closed = await call(client, "account_close", id=account)
+            assert not closed.is_error and closed.structured_content["version"] == 2, closed.content[0].text
+            assert len(asked) == 1 and "cannot be undone" in asked[0].message
+            assert asked[0].requested_schema["properties"]["confirm"]["type"] == "boolean"
+            missing = await call(client, "account_close", id="nobody")
+            assert missing.is_error and missing.structured_content["status"] == 404 and len(asked) == 1, "no question for a 404"
+        for action, confirm in [("decline", True), ("cancel", True), ("accept", False)]:
+            async with Client(target, mode="legacy", elicitation_callback=answering(action, confirm)) as client:
+                account = await opened(client)
+                refused = await call(client, "account_close", id=account)
+                assert refused.is_error and refused.structured_content["status"] == 428
+                assert "did not confirm" in refused.content[0].text
+                state = (await call(client, "account_get", id=account)).structured_content
+                assert state["state"]["status"] == "open" and state["version"] == 1, "nothing written without consent"

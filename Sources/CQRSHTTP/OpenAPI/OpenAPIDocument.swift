@@ -23,8 +23,14 @@ public enum OpenAPIDocument {
         }
     }
 
-    /// The document for a set of routes.
-    public static func make(routes: [RESTRoute], info: Info) -> JSONValue {
+    /// The document of everything a server of `catalog` serves over REST (what `serve` publishes).
+    public static func make(catalog: OperationCatalog, info: Info) -> JSONValue {
+        make(routes: RESTRoute.routes(of: catalog), info: info, eventStreams: Array(catalog.eventLogs.keys))
+    }
+
+    /// The document for a set of routes, plus the event streams (`GET /{type}/{id}/events/stream`)
+    /// of the aggregate types in `eventStreams`.
+    public static func make(routes: [RESTRoute], info: Info, eventStreams: [String] = []) -> JSONValue {
         var paths: [String: JSONValue] = [:]
         var schemas: [String: JSONValue] = [
             "Problem": ProblemDetails.jsonSchema.json,
@@ -40,6 +46,7 @@ public enum OpenAPIDocument {
             paths[route.path] = .object(item)
         }
         for (path, item) in serverPaths { paths[path] = item }
+        for type in eventStreams.sorted() { paths[EventStream.path(of: type)] = eventStream(type) }
         return [
             "openapi": "3.1.0",
             "info": ["title": .string(info.title), "version": .string(info.version), "description": .string(info.description)],
@@ -66,6 +73,29 @@ public enum OpenAPIDocument {
     }
 
     // MARK: - Operations
+
+    private static func eventStream(_ type: String) -> JSONValue {
+        let noun = Naming.title(type).lowercased()
+        return [
+            "get": [
+                "operationId": .string("\(type)_events_stream"), "tags": [.string(type)],
+                "summary": .string("\(Naming.title(type)): stream of new events"),
+                "description": .string("Server-sent events: one per new event of the \(noun) (id: its version, event: its type, data: its audit entry), as commits happen in any process. Last-Event-ID or fromVersion resumes without a gap; a comment every 15 s keeps the connection open."),
+                "parameters": [
+                    ["name": "id", "in": "path", "required": true, "schema": ["type": "string", "minLength": 1, "maxLength": 256], "description": .string("The \(noun)'s id.")],
+                    ["name": "fromVersion", "in": "query", "required": false, "schema": ["type": "integer", "minimum": 1], "description": "Start with this version (default: after the current one)."],
+                    ["name": "Last-Event-ID", "in": "header", "required": false, "schema": ["type": "string", "pattern": "^[0-9]{1,18}$"], "description": "Resume after this event id (a version)."],
+                    ["$ref": "#/components/parameters/RequestId"],
+                ],
+                "responses": [
+                    "200": ["description": "The stream.", "content": ["text/event-stream": ["schema": ["type": "string"]]]],
+                    "400": ["$ref": "#/components/responses/Problem400"],
+                    "404": ["$ref": "#/components/responses/Problem404"],
+                    "503": ["$ref": "#/components/responses/Problem503"],
+                ],
+            ]
+        ]
+    }
 
     private static func operation(_ route: RESTRoute, links: JSONValue) -> JSONValue {
         let operation = route.operation

@@ -329,7 +329,9 @@ public final class MCPServer: Sendable {
             requestId: id.description, protocolVersion: era.version, sessionId: session?.id, user: user,
             meta: params?["_meta"]
         )
-        if !era.isModern, let session, session.clientCapabilities?["elicitation"] != nil {
+        // Only when the request can reach the client now: an HTTP client without a GET stream
+        // would leave the tool waiting for an answer to a question it never saw.
+        if !era.isModern, let session, session.clientCapabilities?["elicitation"] != nil, session.canReachClient {
             let timeout = options.elicitationTimeout
             context.elicit = { message, schema in
                 var request: [String: JSONValue] = ["message": .string(message), "requestedSchema": schema]

@@ -198,6 +198,10 @@ public final class MCPSession: Sendable {
         return stream
     }
 
+    /// Whether a message sent now reaches the client at once: an outbound sink (stdio) or an open
+    /// stream (HTTP `GET`).
+    public var canReachClient: Bool { state.withLock { $0.outbound != nil || $0.reader != nil } }
+
     /// The URIs this session is subscribed to.
     public var subscribedURIs: [String] { state.withLock { $0.subscriptions.keys.sorted() } }
 

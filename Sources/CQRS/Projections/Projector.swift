@@ -130,6 +130,9 @@ public final class Projector: Sendable {
         return try await wait(slot, position: position, timeout: timeout ?? options.consistencyTimeout)
     }
 
+    /// How long a standby waits for a stored checkpoint that does not move before it stops waiting.
+    static let standstill: Duration = .milliseconds(500)
+
     /// A dispatcher for an engine: it wakes the projections after each commit and waits (up to
     /// `timeout`, by default ``Options/consistencyTimeout``) until those fed by `A` have applied it,
     /// so that the command's caller reads its own write. A projection that is failing is not waited for.
@@ -150,12 +153,17 @@ public final class Projector: Sendable {
     private func wait(_ slot: Slot, position: Int64, timeout: Duration) async throws -> (reached: Bool, checkpoint: Int64) {
         if slot.watch.position >= position { return (true, slot.watch.position) }
         let deadline = ContinuousClock.now + timeout
-        // A standby learns of the holder's progress only from the stored checkpoint.
+        // A standby learns of the holder's progress only from the stored checkpoint. A checkpoint
+        // that does not move for a while means nobody advances it (a holder that died keeps its
+        // lease until it runs out): stop waiting then rather than at the deadline.
+        var last: (position: Int64, since: ContinuousClock.Instant)?
         while !slot.isHolding {
             let stored = try await slot.runner.checkpoint().position
             slot.watch.update(stored)
             if stored >= position { return (true, stored) }
-            if ContinuousClock.now >= deadline { return (false, stored) }
+            let now = ContinuousClock.now
+            if last?.position != stored { last = (stored, now) }
+            if now >= deadline || now - (last?.since ?? now) > Self.standstill { return (false, stored) }
             try? await Task.sleep(for: .milliseconds(10))
         }
         let reached = await slot.watch.wait(for: position, timeout: deadline - ContinuousClock.now)

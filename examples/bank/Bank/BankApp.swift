@@ -23,7 +23,8 @@ public struct BankApp: Sendable {
         Bank accounts as event-sourced aggregates. Amounts are integers in cents. Open an account with \
         account_open, then deposit, withdraw or close it by id. Pass expectedVersion (REST: If-Match) to guard \
         against concurrent changes and idempotencyKey (REST: Idempotency-Key) to make retries safe. Errors \
-        carry a code (e.g. ACCOUNT_INSUFFICIENT_FUNDS) and a message.
+        carry a code (e.g. ACCOUNT_INSUFFICIENT_FUNDS) and a message. Lists and views follow commits: to read \
+        your own write for sure, pass the command result's globalPosition as minPosition.
         """
 
     /// Read storages the app needs, one per model type.

@@ -21,7 +21,8 @@ public struct TodoListApp: Sendable {
         To-do lists as event-sourced aggregates. Create a list with todolist_create, then add, complete, \
         reopen, rename or remove items by the list id and the item id (todo_item_list shows a list's items). \
         Archiving is final. Pass expectedVersion (REST: If-Match) to guard against concurrent changes and \
-        idempotencyKey (REST: Idempotency-Key) to make retries safe.
+        idempotencyKey (REST: Idempotency-Key) to make retries safe. Lists follow commits: to read your own \
+        write for sure, pass the command result's globalPosition as minPosition.
         """
 
     /// Wires the app over a store and its storages.

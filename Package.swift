@@ -100,7 +100,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "CQRSBench",
-            dependencies: ["CQRS", "CQRSSchema", "CQRSSQLite", "CQRSPostgres", "Bank", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CQRS", "CQRSSchema", "CQRSSQLite", "CSQLite", "CQRSPostgres", "Bank", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/CQRSBench"
         ),
 

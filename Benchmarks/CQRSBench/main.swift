@@ -165,6 +165,8 @@ case "postgres":
     try await postgresBench(url: url, scale: Int(arguments.dropFirst(2).first ?? "") ?? 1)
 case "projections":
     try await projectionBench(postgresURL: arguments.dropFirst().first ?? ProcessInfo.processInfo.environment["CQRS_POSTGRES_URL"])
+case "group-commit":
+    try await groupCommitBench(scale: Int(arguments.dropFirst().first ?? "") ?? 1)
 case "crash-writer":
     try await crashWriter(path: arguments.dropFirst().first ?? "crash.sqlite")
 default:

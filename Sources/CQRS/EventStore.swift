@@ -231,7 +231,9 @@ public protocol EventStore: Sendable {
 
 /// The head of the global log, seen from a position.
 public struct LogExtent: Sendable, Hashable {
-    /// The highest global position committed (0: the log is empty).
+    /// The highest global position committed and visible to every reader with nothing missing
+    /// below it (0: the log is empty). On PostgreSQL that excludes commits of transactions younger
+    /// than one still running, which may yet be followed by lower positions.
     public var head: Int64
     /// How many events have a global position above the position asked about.
     public var eventsAfter: Int

@@ -104,7 +104,7 @@ extension OperationCatalog {
     /// The `minPosition` argument of reads fed by a projector.
     static let minPositionSchema: JSONValue = [
         "type": "integer", "minimum": 0, "maximum": .int(Int.max),
-        "description": "Read your writes: wait (up to 2 s) until the view has applied the global log up to this position (a command result's globalPosition), then answer; stale says whether it got there.",
+        "description": "Read your writes: wait (boundedly, 2 s by default) until the view has applied the global log up to this position (a command result's globalPosition), then answer; stale says whether it got there.",
     ]
 
     /// Waits for the projection of `model` to reach `position` (nothing to wait for without one).

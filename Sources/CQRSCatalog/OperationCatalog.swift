@@ -176,7 +176,10 @@ public struct OperationCatalog: Sendable {
                             if dryRun || preview.replayed { return try Self.previewResult(preview) }
                             throw GenericError.preconditionRequired.error(
                                 "\(name) cannot be undone: it would write \(preview.events.count) event(s) and reach version \(preview.version)",
-                                details: ["operation": .string(name), "id": .string(id), "confirm": true],
+                                details: [
+                                    "operation": .string(name), "id": .string(id), "confirm": true,
+                                    "currentVersion": .int(preview.version - preview.events.count),
+                                ],
                                 hint: "Confirm with the user, then repeat the call with confirm set to true; a dry run shows exactly what it would do.")
                         }
                         let result = try await engine.update(

@@ -86,11 +86,7 @@ public final class MCPSession: Sendable {
         }
         for subscription in subscriptions { subscription.cancel() }
         reader?.finish()
-        let waiting = state.withLock { state in
-            defer { state.pending.removeAll() }
-            return Array(state.pending.values)
-        }
-        for continuation in waiting { continuation.resume(throwing: MCPError.internalError) }
+        failPendingRequests()
         let tasks = state.withLock { state -> [Task<MCPReply?, Never>] in
             state.closed = true
             var tasks: [Task<MCPReply?, Never>] = []
@@ -266,8 +262,10 @@ public final class MCPSession: Sendable {
             defer { group.cancelAll() }
             let first = try await group.next() ?? nil
             if let first { return first }
-            // Timed out: drop the pending entry and wake its waiter.
+            // Timed out (or cancelled): drop the pending entry, wake its waiter, and tell the client
+            // to close its dialog, so that a late answer is not mistaken for a confirmation.
             self.state.withLock { $0.pending.removeValue(forKey: id) }?.resume(throwing: MCPError(code: -32001, message: "Request timed out"))
+            self.notify("notifications/cancelled", params: ["requestId": .string(id), "reason": "The server stopped waiting for the answer"])
             _ = try? await group.next()
             throw MCPError(code: -32001, message: "The client did not answer \(method) in time")
         }
@@ -275,6 +273,15 @@ public final class MCPSession: Sendable {
             throw MCPError(code: error["code"]?.intValue ?? -32603, message: error["message"]?.stringValue ?? "The client refused", data: error["data"])
         }
         return outcome["result"] ?? .null
+    }
+
+    /// Fails every request to the client still waiting for its response (the client has gone).
+    public func failPendingRequests() {
+        let waiting = state.withLock { state in
+            defer { state.pending.removeAll() }
+            return Array(state.pending.values)
+        }
+        for continuation in waiting { continuation.resume(throwing: MCPError(code: -32001, message: "The client is gone")) }
     }
 
     /// Hands a client's response to the request waiting for it (unknown ids are ignored).

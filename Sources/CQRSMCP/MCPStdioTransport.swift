@@ -107,10 +107,14 @@ public final class MCPStdioTransport: Sendable {
                     } else {
                         group.addTask { send(await server.handle(message, session: session)?.bytes) }
                     }
+                case .response(let bytes):
+                    _ = await server.handle(server.decode(bytes), session: session)
                 case .tooLong:
                     send(MCPReply.error(id: nil, .invalidRequest("Invalid Request: message too large")).bytes)
                 }
             }
+            // End of input: nobody will answer the server's own requests any more.
+            session.failPendingRequests()
             await group.waitForAll()
         }
         session.close()
@@ -121,6 +125,9 @@ public final class MCPStdioTransport: Sendable {
 
 enum LineEvent: Sendable {
     case line([UInt8])
+    /// A response to a request of the server (an elicitation answer): read without a slot, since
+    /// the requests holding every slot may be the ones waiting for it.
+    case response([UInt8])
     case tooLong
 }
 
@@ -183,6 +190,12 @@ private final class LineReader: @unchecked Sendable {
         if line.last == 0x0D { line.removeLast() }
         // Skip blank lines (whitespace only).
         guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return }
+        if RawJSONScanner.memberValue("method", in: line) == nil,
+            RawJSONScanner.memberValue("result", in: line) != nil || RawJSONScanner.memberValue("error", in: line) != nil
+        {
+            sink.yield(.response(line))
+            return
+        }
         emit(.line(line))
     }
 

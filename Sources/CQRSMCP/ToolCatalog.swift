@@ -59,11 +59,13 @@ public struct ToolCatalog: MCPToolProvider {
         }
         let commandContext = Self.commandContext(context, defaultUser: catalog.options.defaultUser)
         do {
-            var arguments = arguments ?? .object([:])
+            let arguments = arguments ?? .object([:])
+            let output: JSONValue
             if let elicit = context.elicit, Self.needsConfirmation(operation, arguments) {
-                arguments = try await confirm(operation, arguments: arguments, context: commandContext, elicit: elicit)
+                output = try await confirmThenCall(operation, arguments: arguments, context: commandContext, elicit: elicit)
+            } else {
+                output = try await catalog.call(operation, arguments: arguments, context: commandContext)
             }
-            let output = try await catalog.call(operation, arguments: arguments, context: commandContext)
             return MCPToolResult(
                 structuredContent: output, text: Self.textMirror(of: output, version: context.protocolVersion), isError: false)
         } catch {
@@ -80,19 +82,20 @@ public struct ToolCatalog: MCPToolProvider {
             && arguments["dryRun"] != .bool(true)
     }
 
-    /// Asks the user to confirm a destructive command through elicitation: the unconfirmed call
-    /// says what would happen (or fails for its own reason, which is then the answer); the command
-    /// runs with `confirm: true` only when the user accepts and ticks the box.
-    private func confirm(
+    /// Asks the user to confirm a destructive command through elicitation, then runs it: the
+    /// unconfirmed call says what would happen (or fails for its own reason, which is then the
+    /// answer, or succeeds, e.g. an idempotent replay); the command runs with `confirm: true` only
+    /// when the user accepts and ticks the box, and with the version the user saw as
+    /// `expectedVersion`, so that a change while the question was open is a conflict.
+    private func confirmThenCall(
         _ operation: CatalogOperation, arguments: JSONValue, context: CommandContext,
         elicit: @Sendable (String, JSONValue) async throws -> JSONValue
     ) async throws -> JSONValue {
-        let summary: String
+        let question: CqrsError
         do {
-            _ = try await catalog.call(operation, arguments: arguments, context: context)
-            return arguments  // nothing to confirm after all (e.g. an idempotent replay)
+            return try await catalog.call(operation, arguments: arguments, context: context)
         } catch let error as CqrsError where error.code == GenericError.preconditionRequired.code {
-            summary = error.message
+            question = error
         }
         let schema: JSONValue = [
             "type": "object", "required": ["confirm"],
@@ -105,21 +108,24 @@ public struct ToolCatalog: MCPToolProvider {
         ]
         let answer: JSONValue
         do {
-            answer = try await elicit("\(operation.title): \(summary). Go ahead?", schema)
+            answer = try await elicit("\(operation.title): \(question.message). Go ahead?", schema)
         } catch {
             throw GenericError.preconditionRequired.error(
-                "\(summary); the confirmation request got no answer (\((error as? MCPError)?.message ?? "\(error)"))",
+                "\(question.message); the confirmation request got no answer (\((error as? MCPError)?.message ?? "\(error)"))",
                 hint: "Ask the user, then call again with confirm set to true.")
         }
         guard answer["action"] == "accept", answer["content"]?["confirm"] == .bool(true) else {
             throw GenericError.preconditionRequired.error(
-                "\(summary); the user did not confirm (\(answer["action"]?.stringValue ?? "no answer")): nothing was done",
+                "\(question.message); the user did not confirm (\(answer["action"]?.stringValue ?? "no answer")): nothing was done",
                 details: ["action": answer["action"] ?? .null],
                 hint: "The user declined: do not retry unless they ask for it.")
         }
         var confirmed = arguments.objectValue ?? [:]
         confirmed["confirm"] = true
-        return .object(confirmed)
+        if confirmed["expectedVersion"] == nil, let seen = question.details?["currentVersion"], seen.intValue ?? 0 > 0 {
+            confirmed["expectedVersion"] = seen
+        }
+        return try await catalog.call(operation, arguments: .object(confirmed), context: context)
     }
 
     /// What an agent should do after an error, for the first line of its text.

@@ -170,7 +170,11 @@ public final class PostgresEventStore: EventStore {
         let events = schema.table("events")
         let rows = try await database.rows(
             PostgresQuery(
-                unsafeSQL: "SELECT (SELECT coalesce(max(position), 0) FROM \(events)), (SELECT count(*) FROM \(events) WHERE position > $1)",
+                unsafeSQL: """
+                    SELECT (SELECT coalesce(max(position), 0) FROM \(events)
+                            WHERE position < pg_snapshot_xmin(pg_current_snapshot())::text::bigint * 1048576),
+                        (SELECT count(*) FROM \(events) WHERE position > $1)
+                    """,
                 binds: binds)
         ) { try $0.decode((Int64, Int).self) }
         return LogExtent(head: rows.first?.0 ?? 0, eventsAfter: rows.first?.1 ?? 0)

@@ -125,17 +125,25 @@ extension PostgresReadStorage {
     }
 
     public func reset(_ projection: String) async throws {
-        var binds = PostgresBindings()
-        binds.append(projection)
-        binds.append(Model.modelType)
-        _ = try await database.rowsCommitted(
-            PostgresQuery(
-                unsafeSQL: """
-                    WITH removed AS (DELETE FROM \(table) WHERE model_type = $2)
-                    INSERT INTO \(checkpoints) (name, position) VALUES ($1, 0)
-                    ON CONFLICT (name) DO UPDATE SET position = 0, last_error = NULL
-                    """, binds: binds)
-        ) { _ in () }
+        let (table, checkpoints, logger) = (table, checkpoints, database.logger)
+        let type = Model.modelType
+        try await database.withConnection { connection in
+            try await connection.withTransaction(logger: logger) { connection in
+                // The checkpoint first: its row lock waits for a batch commit in flight, so that the
+                // DELETE (a new statement, a new snapshot) also removes what that batch wrote.
+                var binds = PostgresBindings()
+                binds.append(projection)
+                _ = try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            INSERT INTO \(checkpoints) (name, position) VALUES ($1, 0)
+                            ON CONFLICT (name) DO UPDATE SET position = 0, last_error = NULL
+                            """, binds: binds), logger: logger)
+                var model = PostgresBindings()
+                model.append(type)
+                _ = try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE model_type = $1", binds: model), logger: logger)
+            }
+        }
     }
 
     public func release(_ projection: String, owner: String) async throws {

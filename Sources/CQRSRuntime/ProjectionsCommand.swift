@@ -22,6 +22,7 @@ struct ProjectionsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailure(ServerProgram.program.description.name) {
+                try ProjectionsCommand.checkExisting(store)
                 let (backend, catalog, _, _) = try await store.open(startProjector: false)
                 let statuses: [ProjectionStatus]
                 do {
@@ -62,6 +63,7 @@ struct ProjectionsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailure(ServerProgram.program.description.name) {
+                try ProjectionsCommand.checkExisting(store)
                 let (backend, catalog, _, logger) = try await store.open(startProjector: false)
                 let projector = try ProjectionsCommand.projector(of: catalog)
                 guard projector.names.contains(name) else {
@@ -91,6 +93,18 @@ struct ProjectionsCommand: AsyncParsableCommand {
                 }
                 await StoreOptions.close(backend, catalog)
             }
+        }
+    }
+
+    /// Refuses a store these commands cannot mean: `memory:` (nothing to inspect) or a SQLite file
+    /// that does not exist (a typo would create an empty store).
+    static func checkExisting(_ store: StoreOptions) throws {
+        let url = store.store ?? ServerProgram.program.description.defaultStore
+        if url.hasPrefix("memory:") { throw ValidationError("A memory: store has no projections to inspect or rebuild") }
+        if url.hasPrefix("sqlite:") {
+            var path = String(url.dropFirst("sqlite:".count))
+            if path.hasPrefix("//") { path.removeFirst(2) }
+            guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("No SQLite store at \(path)") }
         }
     }
 

@@ -74,7 +74,23 @@ struct StdioCommand: AsyncParsableCommand {
         try await reportingFailure(ServerProgram.program.description.name) {
             let (backend, catalog, server, logger) = try await store.open()
             logger.info("Serving MCP over stdio", metadata: ["store": .string(backend.description)])
+            // SIGTERM or SIGINT (a host closing the server): hand the leases back and close the
+            // store before exiting, as at the end of input.
+            let signals = [SIGTERM, SIGINT].map { (number: Int32) -> DispatchSourceSignal in
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number)
+                source.setEventHandler {
+                    Task {
+                        logger.info("Stopping on signal \(number)")
+                        await StoreOptions.close(backend, catalog)
+                        Foundation.exit(0)
+                    }
+                }
+                source.resume()
+                return source
+            }
             await MCPStdioTransport(server: server).run()
+            signals.forEach { $0.cancel() }
             await StoreOptions.close(backend, catalog)
         }
     }

@@ -86,6 +86,8 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     var lastInsertRowId: Int64 { sqlite3_last_insert_rowid(handle) }
+    /// Whether no transaction is open.
+    var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
     /// The rows the last INSERT, UPDATE or DELETE changed.
     var changes: Int { Int(sqlite3_changes(handle)) }
 }

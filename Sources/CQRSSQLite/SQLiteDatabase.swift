@@ -27,6 +27,7 @@ public final class SQLiteDatabase: Sendable {
     /// The file's path.
     public let path: String
     private let writer: Worker
+    private let group: GroupCommit
     private let readers: [Worker]
     private let nextReader = Atomic<Int>(0)
 
@@ -52,6 +53,7 @@ public final class SQLiteDatabase: Sendable {
         try writerConnection.execute("PRAGMA foreign_keys=ON")
         try Self.migrate(writerConnection)
         writer = Worker(connection: writerConnection, label: "cqrs.sqlite.writer")
+        group = GroupCommit(writer: writer)
         readers = try (0..<max(1, readerCount)).map { index in
             let connection = try SQLiteConnection(path: path, readOnly: true, busyTimeoutMilliseconds: 10_000)
             return Worker(connection: connection, label: "cqrs.sqlite.reader\(index)")
@@ -61,6 +63,13 @@ public final class SQLiteDatabase: Sendable {
     /// Runs `body` on the writer connection, off the cooperative pool.
     func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await writer.run(body)
+    }
+
+    /// Runs `body` on the writer connection inside its own savepoint of a write transaction shared
+    /// with the other writes waiting at that moment (group commit), and returns once that
+    /// transaction has committed. A body that throws rolls back its savepoint alone.
+    func writeInGroup<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await group.submit(body)
     }
 
     /// Runs `body` inside a read transaction on one of the reader connections.
@@ -150,7 +159,7 @@ public final class SQLiteDatabase: Sendable {
 }
 
 /// A connection and the serial queue that owns it.
-private final class Worker: Sendable {
+final class Worker: Sendable {
     /// Receives SQLite's own messages, which clients never see.
     static let logger = Logger(label: "cqrs.sqlite")
     private let queue: DispatchQueue
@@ -166,13 +175,22 @@ private final class Worker: Sendable {
             queue.async { [connection] in
                 do {
                     continuation.resume(returning: try body(connection))
-                } catch let failure as SQLiteFailure {
-                    if !failure.isBusy, !failure.isUniqueViolation { Self.logger.error("\(failure)") }
-                    continuation.resume(throwing: failure.cqrsError)
                 } catch {
-                    continuation.resume(throwing: error)
+                    continuation.resume(throwing: Self.mapped(error))
                 }
             }
         }
+    }
+
+    /// Runs `work` on the connection's queue, after what is queued already.
+    func enqueue(_ work: @escaping @Sendable (SQLiteConnection) -> Void) {
+        queue.async { [connection] in work(connection) }
+    }
+
+    /// SQLite's failures as ``CqrsError``s (logged, unless expected: busy, unique violations).
+    static func mapped(_ error: any Error) -> any Error {
+        guard let failure = error as? SQLiteFailure else { return error }
+        if !failure.isBusy, !failure.isUniqueViolation { logger.error("\(failure)") }
+        return failure.cqrsError
     }
 }

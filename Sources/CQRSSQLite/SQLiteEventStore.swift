@@ -60,43 +60,42 @@ public final class SQLiteEventStore: EventStore {
         let (payloads, metadata, snapshot) = try commit.encoded()
         let type = A.aggregateType
         let occurredAt = commit.occurredAt.millisecondsSince1970
-        let inserted = try await database.write { connection -> WriteOutcome in
+        // Group commit: concurrent commands share one write transaction, each in its own savepoint.
+        let inserted = try await database.writeInGroup { connection -> WriteOutcome in
             do {
-                return try connection.transaction(immediate: true) {
-                    if let claim = commit.idempotency, let record = try Self.idempotency(connection, type, claim.key) {
-                        return .duplicate(record)
-                    }
-                    let current = try Self.version(connection, type, commit.aggregateId)
-                    guard current == commit.expectedVersion else {
-                        throw commit.conflict(currentVersion: current)
-                    }
-                    let insert = try connection.statement(
-                        "INSERT INTO events (event_id, aggregate_type, aggregate_id, version, event_type, payload, metadata, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                    )
-                    var positions: [Int64] = []
-                    for (offset, event) in commit.events.enumerated() {
-                        try insert.run([
-                            .text(event.eventId.uuidString.lowercased()), .text(type), .text(commit.aggregateId),
-                            .integer(Int64(current + offset + 1)), .text(event.payload.eventType),
-                            .text(payloads[offset]), .text(metadata), .integer(occurredAt),
-                        ])
-                        positions.append(connection.lastInsertRowId)
-                    }
-                    if let snapshot {
-                        try connection.statement(
-                            "INSERT OR REPLACE INTO snapshots (aggregate_type, aggregate_id, version, state) VALUES (?, ?, ?, ?)"
-                        ).run([.text(type), .text(commit.aggregateId), .integer(Int64(commit.newVersion)), .text(snapshot)])
-                    }
-                    if let claim = commit.idempotency, let last = positions.last {
-                        try connection.statement(
-                            "INSERT INTO idempotency_keys (aggregate_type, key, fingerprint, aggregate_id, first_version, version, global_position) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                        ).run([
-                            .text(type), .text(claim.key), .text(claim.fingerprint), .text(commit.aggregateId),
-                            .integer(Int64(current + 1)), .integer(Int64(commit.newVersion)), .integer(last),
-                        ])
-                    }
-                    return .inserted(positions)
+                if let claim = commit.idempotency, let record = try Self.idempotency(connection, type, claim.key) {
+                    return .duplicate(record)
                 }
+                let current = try Self.version(connection, type, commit.aggregateId)
+                guard current == commit.expectedVersion else {
+                    throw commit.conflict(currentVersion: current)
+                }
+                let insert = try connection.statement(
+                    "INSERT INTO events (event_id, aggregate_type, aggregate_id, version, event_type, payload, metadata, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                )
+                var positions: [Int64] = []
+                for (offset, event) in commit.events.enumerated() {
+                    try insert.run([
+                        .text(event.eventId.uuidString.lowercased()), .text(type), .text(commit.aggregateId),
+                        .integer(Int64(current + offset + 1)), .text(event.payload.eventType),
+                        .text(payloads[offset]), .text(metadata), .integer(occurredAt),
+                    ])
+                    positions.append(connection.lastInsertRowId)
+                }
+                if let snapshot {
+                    try connection.statement(
+                        "INSERT OR REPLACE INTO snapshots (aggregate_type, aggregate_id, version, state) VALUES (?, ?, ?, ?)"
+                    ).run([.text(type), .text(commit.aggregateId), .integer(Int64(commit.newVersion)), .text(snapshot)])
+                }
+                if let claim = commit.idempotency, let last = positions.last {
+                    try connection.statement(
+                        "INSERT INTO idempotency_keys (aggregate_type, key, fingerprint, aggregate_id, first_version, version, global_position) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                    ).run([
+                        .text(type), .text(claim.key), .text(claim.fingerprint), .text(commit.aggregateId),
+                        .integer(Int64(current + 1)), .integer(Int64(commit.newVersion)), .integer(last),
+                    ])
+                }
+                return .inserted(positions)
             } catch let failure as SQLiteFailure where failure.isUniqueViolation {
                 // Another process committed the same version first (the check above saw an older state).
                 let current = (try? Self.version(connection, type, commit.aggregateId)) ?? commit.expectedVersion + 1

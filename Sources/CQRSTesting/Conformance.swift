@@ -21,7 +21,7 @@ public protocol ConformanceBackend: Sendable {
 public enum ConformanceCheck: String, CaseIterable, Sendable, CustomStringConvertible {
     case appendAndLoad, existenceRules, zeroEventCommand, expectedVersion, domainErrors
     case concurrentWritersOneAggregate, concurrentCommitsSameVersion, racingCreates
-    case idempotentUpdate, idempotentCreate, idempotencyKeyReuse, concurrentIdempotentCommands
+    case idempotentUpdate, idempotentCreate, idempotencyKeyReuse, concurrentIdempotentCommands, mixedConcurrentCommits
     case snapshotPolicies, undecodableSnapshot, globalLogOrder, globalLogNoSkipUnderConcurrency
     case auditPaging, readStorageCrud, readStorageFilters, readStorageSortAndPaging, readStorageChildren
     case projections, projectionCheckpoints, projectorExactlyOnce, projectorRetriesAFailingEvent, globalLogSubscription
@@ -56,6 +56,7 @@ public struct ConformanceSuite: Sendable {
         case .idempotentCreate: try await idempotentCreate()
         case .idempotencyKeyReuse: try await idempotencyKeyReuse()
         case .concurrentIdempotentCommands: try await concurrentIdempotentCommands()
+        case .mixedConcurrentCommits: try await mixedConcurrentCommits()
         case .snapshotPolicies: try await snapshotPolicies()
         case .undecodableSnapshot: try await undecodableSnapshot()
         case .globalLogOrder: try await globalLogOrder()

@@ -58,4 +58,59 @@ extension ConformanceSuite {
         try expect(Set(results.compactMap { try? $0.get() }) == [2], "every success reports version 2")
         try expect(try await store.streamVersion(aggregateType: "conformance_counter", id: "i4") == 2, "one append in all")
     }
+
+    /// Many commits at once, as a store that groups concurrent commits into one transaction sees
+    /// them: conflicting commits on one aggregate, retries of one idempotency key on another, and
+    /// fresh aggregates each get their own outcome, and only the winners are written.
+    func mixedConcurrentCommits() async throws {
+        let store = try await backend.makeEventStore()
+        let engine = engine(store)
+        try await start(engine, "g0")
+        try await start(engine, "g1")
+        func pending(_ id: String, expected: Int, key: String? = nil) -> PendingCommit<ConformanceCounter> {
+            PendingCommit(
+                aggregateId: id, expectedVersion: expected, events: [PendingEvent(eventId: UUID(), payload: .added(1))],
+                metadata: [:], occurredAt: Date().truncatedToMilliseconds, snapshot: nil,
+                idempotency: key.map { IdempotencyClaim(key: $0, fingerprint: "same") })
+        }
+        let commits = (0..<8).map { _ in pending("g0", expected: 1) } + (0..<8).map { _ in pending("g1", expected: 1, key: "k-g1") }
+            + (0..<16).map { pending("f\($0)", expected: 0) }
+        let outcomes = await withTaskGroup(of: (String, Result<CommitOutcome<CounterEvent>, any Error>).self) { group in
+            for commit in commits {
+                group.addTask {
+                    do {
+                        return (commit.aggregateId, .success(try await store.commit(commit)))
+                    } catch {
+                        return (commit.aggregateId, .failure(error))
+                    }
+                }
+            }
+            return await group.reduce(into: [String: [Result<CommitOutcome<CounterEvent>, any Error>]]()) { $0[$1.0, default: []].append($1.1) }
+        }
+        func committed(_ results: [Result<CommitOutcome<CounterEvent>, any Error>]) -> Int {
+            results.filter { if case .success(.committed) = $0 { true } else { false } }.count
+        }
+        let g0 = outcomes["g0"] ?? []
+        try expect(committed(g0) == 1, "one of the racing commits on g0 wins: \(g0)")
+        for case .failure(let error) in g0 {
+            try expect((error as? CqrsError)?.status == 409, "the others get a 409: \(error)")
+        }
+        let g1 = outcomes["g1"] ?? []
+        try expect(committed(g1) == 1, "one commit with the key is written: \(g1)")
+        for result in g1 {
+            switch result {
+            case .success(.duplicate(let record)): try expect(record.version == 2, "a replay reports the winner: \(record)")
+            case .success(.committed): break
+            case .failure(let error): try expect((error as? CqrsError)?.status == 409, "or a 409: \(error)")
+            }
+        }
+        for index in 0..<16 {
+            try expect(committed(outcomes["f\(index)"] ?? []) == 1, "fresh aggregate f\(index) is created")
+        }
+        let log = try await store.readAll(after: 0, limit: 1000)
+        try expect(log.count == 2 + 1 + 1 + 16, "only the winners are in the log: \(log.count) events")
+        try expect(zip(log, log.dropFirst()).allSatisfy { $0.globalPosition < $1.globalPosition }, "positions increase")
+        try expect(try await store.streamVersion(aggregateType: "conformance_counter", id: "g0") == 2, "g0 at version 2")
+        try expect(try await store.streamVersion(aggregateType: "conformance_counter", id: "g1") == 2, "g1 at version 2")
+    }
 }

@@ -279,9 +279,17 @@ def test_rebuild_survives_an_interruption_and_resumes(tmp_path):
         assert_views_equal_the_journal(client, accounts)
 
 
-def test_rebuild_of_an_unknown_projection_is_refused(tmp_path):
-    result = cli("projections", "rebuild", "nope", "--store", f"sqlite:{tmp_path / 'x.sqlite'}")
-    assert result.returncode != 0 and "Unknown projection 'nope'" in result.stderr
+def test_projection_commands_refuse_what_they_cannot_mean(tmp_path):
+    store = f"sqlite:{tmp_path / 'x.sqlite'}"
+    missing = cli("projections", "status", "--store", store)
+    assert missing.returncode != 0 and "No SQLite store at" in missing.stderr
+    assert not (tmp_path / "x.sqlite").exists(), "a typo creates no store"
+    memory = cli("projections", "status", "--store", "memory:")
+    assert memory.returncode != 0 and "memory:" in memory.stderr
+    # `bank mcp` with an empty input creates the store, then stops.
+    subprocess.run([BINARY, "mcp", "--store", store], input="", capture_output=True, text=True, timeout=60, check=True)
+    unknown = cli("projections", "rebuild", "nope", "--store", store)
+    assert unknown.returncode != 0 and "Unknown projection 'nope'" in unknown.stderr
 
 
 # ---------------------------------------------------------------------------------------- read your writes

@@ -20,7 +20,8 @@ public struct ProjectionStatus: Sendable, Hashable, Codable {
     public var runsHere: Bool
     /// The last failure, cleared by the next success.
     public var lastError: String?
-    /// True when it is failing, or behind with nobody holding a live lease.
+    /// True when it is failing, behind with nobody holding a live lease, or (run here) behind
+    /// without progress for 5 s.
     public var stalled: Bool
 }
 
@@ -50,12 +51,16 @@ extension Projector {
             let extent = try await store.logExtent(after: checkpoint.position)
             let leased = checkpoint.owner != nil && (checkpoint.leaseExpiresAt ?? .distantPast) > Date()
             let lastError = checkpoint.lastError ?? slot.failure
+            let runsHere = slot.isHolding && checkpoint.owner == owner
+            // Behind and not moving: on PostgreSQL, e.g., a transaction left open anywhere in the
+            // cluster holds the log back (see docs/postgres.md).
+            let standing = runsHere && extent.eventsAfter > 0 && ContinuousClock.now - slot.lastAdvance > .seconds(5)
             result.append(
                 ProjectionStatus(
                     name: slot.runner.name, source: slot.runner.sourceType, checkpoint: checkpoint.position,
                     head: extent.head, lag: extent.eventsAfter, owner: leased ? checkpoint.owner : nil,
-                    runsHere: slot.isHolding && checkpoint.owner == owner, lastError: lastError,
-                    stalled: lastError != nil || (extent.eventsAfter > 0 && !leased)))
+                    runsHere: runsHere, lastError: lastError,
+                    stalled: lastError != nil || (extent.eventsAfter > 0 && !leased) || standing))
         }
         return result
     }
@@ -74,14 +79,14 @@ extension Projector {
             throw InfrastructureError.notFound.error("No projection named '\(name)'", details: ["name": .string(name)])
         }
         start(named: [name])
+        let initial = resume ? try await slot.runner.checkpoint().position : 0
+        let target = try await store.logExtent(after: initial)
         if !resume {
             try await slot.runner.reset()
             slot.watch.update(0, allowDecrease: true)
             wake()
         }
         let start = ContinuousClock.now
-        let initial = try await slot.runner.checkpoint().position
-        let target = try await store.logExtent(after: initial)
         let total = target.eventsAfter
         while true {
             let checkpoint = try await slot.runner.checkpoint()

@@ -73,6 +73,7 @@ public final class Projector: Sendable {
         self.options = options
         self.logger = logger
         owner = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8).lowercased())"
+        precondition(Set(projections.map(\.name)).count == projections.count, "Two projections of one model type share a checkpoint")
         slots = projections.map { Slot(runner: $0.runner) }
     }
 
@@ -105,7 +106,13 @@ public final class Projector: Sendable {
     public func shutdown() async {
         let running = tasks.withLock { $0 }
         for task in running.values { task.cancel() }
-        for task in running.values { await task.value }
+        // Bounded: a loop stuck on an unresponsive store must not hold the process.
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for task in running.values { await task.value } }
+            group.addTask { try? await Task.sleep(for: .seconds(5)) }
+            await group.next()
+            group.cancelAll()
+        }
         for slot in slots where running[slot.runner.name] != nil {
             try? await slot.runner.release(owner: owner)
             slot.setHolding(false)
@@ -127,6 +134,16 @@ public final class Projector: Sendable {
             throw InfrastructureError.notFound.error("No projection named '\(name)'", details: ["name": .string(name)])
         }
         start(named: [name])
+        if slot.watch.position >= position { return (true, slot.watch.position) }
+        // A position beyond the log's head is nobody's write yet: answer at once instead of holding
+        // the caller (and its connection) for the whole bound. Checked twice, 0.1 s apart, since a
+        // head can trail a commit that has just been acknowledged.
+        if try await store.logExtent(after: .max).head < position {
+            try? await Task.sleep(for: .milliseconds(100))
+            if try await store.logExtent(after: .max).head < position {
+                return (slot.watch.position >= position, slot.watch.position)
+            }
+        }
         return try await wait(slot, position: position, timeout: timeout ?? options.consistencyTimeout)
     }
 
@@ -144,7 +161,9 @@ public final class Projector: Sendable {
         start()
         wake()
         await withDiscardingTaskGroup { group in
-            for slot in slots where slot.runner.sourceType == type && !slot.isFailing {
+            // Not for a projection that is failing or far behind (a rebuild): the command would
+            // wait the whole bound for nothing.
+            for slot in slots where slot.runner.sourceType == type && !slot.isFailing && !slot.isCatchingUp {
                 group.addTask { _ = try? await self.wait(slot, position: position, timeout: timeout) }
             }
         }
@@ -164,7 +183,7 @@ public final class Projector: Sendable {
             let now = ContinuousClock.now
             if last?.position != stored { last = (stored, now) }
             if now >= deadline || now - (last?.since ?? now) > Self.standstill { return (false, stored) }
-            try? await Task.sleep(for: .milliseconds(10))
+            try? await Task.sleep(for: .milliseconds(20))
         }
         let reached = await slot.watch.wait(for: position, timeout: deadline - ContinuousClock.now)
         return (reached, slot.watch.position)
@@ -178,37 +197,59 @@ public final class Projector: Sendable {
         var position: Int64 = 0
         var renewed = ContinuousClock.now
         var failures = 0
+        /// The batch size in use: halved when a batch lost its lease (it took too long), grown back after.
+        var batchSize: Int?
     }
 
     /// One turn of a projection's loop: claim or renew the lease, read a batch, apply it, or wait.
     private func step(_ slot: Slot, _ loop: inout LoopState) async {
+        var failedWhileHolding = false
         do {
             if !loop.holding || ContinuousClock.now - loop.renewed > options.lease / 3 {
-                let checkpoint = try await slot.runner.claim(owner: owner, lease: options.lease)
+                var checkpoint = try await slot.runner.claim(owner: owner, lease: options.lease)
+                if let holder = checkpoint.owner, holder != owner, Self.isDeadProcessOnThisHost(holder) {
+                    // Its holder died on this machine (kill -9): take over now, not when the lease runs out.
+                    try await slot.runner.release(owner: holder)
+                    checkpoint = try await slot.runner.claim(owner: owner, lease: options.lease)
+                }
                 loop.holding = checkpoint.owner == owner
                 loop.position = checkpoint.position
                 loop.renewed = ContinuousClock.now
                 slot.setHolding(loop.holding)
                 slot.watch.update(checkpoint.position, allowDecrease: true)
                 if !loop.holding {
+                    // A standby that reached the store again is no longer failing (the holder
+                    // clears the stored error itself).
+                    if loop.failures > 0 {
+                        slot.setFailure(nil)
+                        loop.failures = 0
+                    }
                     await slot.signal.wait(timeout: options.standbyPoll)
                     return
                 }
             }
-            let events = try await store.readAll(after: loop.position, limit: options.batchSize)
+            failedWhileHolding = true
+            let batchSize = loop.batchSize ?? options.batchSize
+            let events = try await store.readAll(after: loop.position, limit: batchSize)
+            slot.setCatchingUp(events.count >= batchSize)
             if events.isEmpty {
                 if loop.failures > 0 { try await recovered(slot, &loop.failures) }
                 await slot.signal.wait(timeout: options.idlePoll)
                 return
             }
             guard try await slot.runner.apply(events, from: loop.position, owner: owner, lease: options.lease) else {
-                // Another process moved the checkpoint (a takeover or a rebuild): read it again.
+                // Another process moved the checkpoint (a takeover or a rebuild): read it again; a
+                // batch that outlived the lease is smaller next time, so that two processes do not
+                // keep taking it from each other.
                 loop.holding = false
+                if ContinuousClock.now - loop.renewed > options.lease { loop.batchSize = max(1, batchSize / 2) }
                 return
             }
+            if batchSize < options.batchSize { loop.batchSize = min(options.batchSize, batchSize * 2) }
             loop.position = events.last!.globalPosition
             loop.renewed = ContinuousClock.now
             slot.watch.update(loop.position)
+            slot.advanced()
             if loop.failures > 0 { try await recovered(slot, &loop.failures) }
         } catch {
             if Task.isCancelled { return }
@@ -217,9 +258,22 @@ public final class Projector: Sendable {
             let message = CqrsError.wrapping(error).message
             slot.setFailure(message)
             logger.error("Projection \(slot.runner.name) failed after position \(loop.position) (attempt \(loop.failures)): \(error)")
-            try? await slot.runner.recordError("\(message) (after position \(loop.position), attempt \(loop.failures))")
+            // Only a holder's failure is the projection's: a standby that cannot claim says nothing
+            // about the work of the process that holds it.
+            if failedWhileHolding {
+                try? await slot.runner.recordError("\(message) (after position \(loop.position), attempt \(loop.failures))")
+            }
             try? await Task.sleep(for: backoff(loop.failures))
         }
+    }
+
+    /// Whether `holder` (host/pid/suffix) names a process of this host that no longer runs.
+    static func isDeadProcessOnThisHost(_ holder: String) -> Bool {
+        let parts = holder.split(separator: "/")
+        guard parts.count == 3, parts[0] == ProcessInfo.processInfo.hostName, let pid = Int32(parts[1]), pid > 0,
+            pid != ProcessInfo.processInfo.processIdentifier
+        else { return false }
+        return kill(pid, 0) == -1 && errno == ESRCH
     }
 
     private func recovered(_ slot: Slot, _ failures: inout Int) async throws {
@@ -238,7 +292,8 @@ final class Slot: Sendable {
     let runner: any ProjectionRunning
     let signal = WakeSignal()
     let watch = PositionWatch()
-    private let state = Mutex<(holding: Bool, failure: String?)>((false, nil))
+    private let state = Mutex<(holding: Bool, failure: String?, catchingUp: Bool, advanced: ContinuousClock.Instant)>(
+        (false, nil, false, .now))
 
     init(runner: any ProjectionRunning) { self.runner = runner }
 
@@ -247,6 +302,12 @@ final class Slot: Sendable {
     var failure: String? { state.withLock { $0.failure } }
     func setHolding(_ holding: Bool) { state.withLock { $0.holding = holding } }
     func setFailure(_ failure: String?) { state.withLock { $0.failure = failure } }
+    /// Whether its last read filled a whole batch: it is far behind (catching up, rebuilding).
+    var isCatchingUp: Bool { state.withLock { $0.catchingUp } }
+    func setCatchingUp(_ catchingUp: Bool) { state.withLock { $0.catchingUp = catchingUp } }
+    /// When it last applied a batch here (or started).
+    var lastAdvance: ContinuousClock.Instant { state.withLock { $0.advanced } }
+    func advanced() { state.withLock { $0.advanced = .now } }
 }
 
 /// Wakes a projector after each commit and waits for the projections of the committing aggregate.

@@ -56,11 +56,16 @@ final class WakeSignal: Sendable {
 
 /// A position that only grows, and callers waiting for it to reach a target.
 final class PositionWatch: Sendable {
+    private enum Ticket {
+        case pending(target: Int64)
+        case waiting(target: Int64, CheckedContinuation<Bool, Never>)
+        case released(Bool)
+    }
+
     private struct State {
         var position: Int64 = 0
         var nextTicket = 0
-        var waiters: [Int: (target: Int64, continuation: CheckedContinuation<Bool, Never>)] = [:]
-        var abandoned = Set<Int>()
+        var tickets: [Int: Ticket] = [:]
     }
 
     private let state = Mutex(State())
@@ -73,9 +78,18 @@ final class PositionWatch: Sendable {
         let released = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
             guard position > state.position || allowDecrease else { return [] }
             state.position = position
-            let reached = state.waiters.filter { $0.value.target <= position }
-            for ticket in reached.keys { state.waiters.removeValue(forKey: ticket) }
-            return reached.values.map(\.continuation)
+            var released: [CheckedContinuation<Bool, Never>] = []
+            for (ticket, entry) in state.tickets {
+                switch entry {
+                case .waiting(let target, let continuation) where target <= position:
+                    state.tickets.removeValue(forKey: ticket)
+                    released.append(continuation)
+                case .pending(let target) where target <= position:
+                    state.tickets[ticket] = .released(true)
+                default: break
+                }
+            }
+            return released
         }
         for continuation in released { continuation.resume(returning: true) }
     }
@@ -85,6 +99,7 @@ final class PositionWatch: Sendable {
         let ticket = state.withLock { state -> Int? in
             if state.position >= target { return nil }
             state.nextTicket += 1
+            state.tickets[state.nextTicket] = .pending(target: target)
             return state.nextTicket
         }
         guard let ticket else { return true }
@@ -92,10 +107,17 @@ final class PositionWatch: Sendable {
             group.addTask {
                 await withCheckedContinuation { continuation in
                     let answer = self.state.withLock { state -> Bool? in
-                        if state.abandoned.remove(ticket) != nil { return false }
-                        if state.position >= target { return true }
-                        state.waiters[ticket] = (target, continuation)
-                        return nil
+                        switch state.tickets[ticket] {
+                        case .released(let answer):
+                            state.tickets.removeValue(forKey: ticket)
+                            return answer
+                        case .pending where state.position >= target:
+                            state.tickets.removeValue(forKey: ticket)
+                            return true
+                        default:
+                            state.tickets[ticket] = .waiting(target: target, continuation)
+                            return nil
+                        }
                     }
                     if let answer { continuation.resume(returning: answer) }
                 }
@@ -105,15 +127,20 @@ final class PositionWatch: Sendable {
                 return false
             }
             let first = await group.next() ?? false
-            if !first {
-                let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
-                    if let waiter = state.waiters.removeValue(forKey: ticket) { return waiter.continuation }
-                    state.abandoned.insert(ticket)
+            group.cancelAll()
+            let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+                switch state.tickets[ticket] {
+                case .waiting(_, let continuation):
+                    state.tickets.removeValue(forKey: ticket)
+                    return continuation
+                case .pending:
+                    state.tickets[ticket] = .released(false)
+                    return nil
+                default:
                     return nil
                 }
-                waiter?.resume(returning: false)
             }
-            group.cancelAll()
+            waiter?.resume(returning: false)
             let second = await group.next() ?? false
             return first || second
         }

@@ -47,10 +47,15 @@ public final class ChangeFeed: Sendable {
             let ticket = state.nextWatcher
             state.watchers[key, default: [:]][ticket] = continuation
             continuation.onTermination = { [weak self] _ in
-                self?.state.withLock { state in
+                let idle = self?.state.withLock { state -> Task<Void, Never>? in
                     state.watchers[key]?.removeValue(forKey: ticket)
                     if state.watchers[key]?.isEmpty == true { state.watchers.removeValue(forKey: key) }
+                    // The last watcher gone: stop following the log (the next one starts again).
+                    guard state.watchers.isEmpty else { return nil }
+                    defer { state.follower = nil }
+                    return state.follower
                 }
+                idle?.cancel()
             }
             if state.follower == nil { state.follower = follow() }
         }
@@ -65,7 +70,8 @@ public final class ChangeFeed: Sendable {
             var position: Int64?
             while !Task.isCancelled {
                 do {
-                    // Watchers read what came before by themselves: the feed starts at the head.
+                    // Watchers read what came before by themselves: the feed starts at the head (the
+                    // highest position below which no commit can still appear, see ``LogExtent``).
                     if position == nil { position = try await store.logExtent(after: .max).head }
                     for try await event in store.subscribe(after: position ?? 0, wake: wake) {
                         position = event.globalPosition

@@ -27,14 +27,26 @@ public final class MCPHTTPTransport: Sendable {
     public let options: MCPHTTPOptions
     let sessions: SessionStore
     let logger: Logger
+    private let sweeper: Task<Void, Never>
 
     /// Creates the transport.
     public init(server: MCPServer, options: MCPHTTPOptions = MCPHTTPOptions(), logger: Logger? = nil) {
         self.server = server
         self.options = options
-        self.sessions = SessionStore(idleTimeout: options.sessionIdleTimeout, capacity: options.maxSessions)
+        let sessions = SessionStore(idleTimeout: options.sessionIdleTimeout, capacity: options.maxSessions)
+        self.sessions = sessions
         self.logger = logger ?? Logger(label: "cqrs.mcp.http")
+        // Abandoned sessions end on their own, not only when someone looks them up.
+        let interval = min(options.sessionIdleTimeout, .seconds(30))
+        sweeper = Task { [weak sessions] in
+            while (try? await Task.sleep(for: interval)) != nil {
+                guard let sessions else { return }
+                sessions.sweepExpired()
+            }
+        }
     }
+
+    deinit { sweeper.cancel() }
 
     /// The number of live legacy sessions.
     public var sessionCount: Int { sessions.count }

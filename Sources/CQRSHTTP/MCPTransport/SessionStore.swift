@@ -62,6 +62,12 @@ final class SessionStore: Sendable {
         return found
     }
 
+    /// Closes the sessions idle past the timeout (their subscriptions and streams end with them).
+    func sweepExpired() {
+        let expired = entries.withLock { sweep(&$0) }
+        for session in expired { session.close() }
+    }
+
     func touch(_ id: String) {
         entries.withLock { $0[id]?.lastSeen = .now }
     }

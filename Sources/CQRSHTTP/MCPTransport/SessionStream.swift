@@ -29,6 +29,7 @@ enum SessionStream {
             }
             do {
                 try await withGracefulShutdownHandler {
+                    try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
                     for await message in events {
                         guard let message else {
                             touch()

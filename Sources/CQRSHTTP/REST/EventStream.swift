@@ -87,19 +87,19 @@ enum EventStream {
                 try await withGracefulShutdownHandler {
                     try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
                     for await changed in ticks {
-                        guard changed else {
-                            try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                            continue
-                        }
+                        // A keep-alive tick may have replaced a pending change: read on every tick.
+                        var sent = false
                         while true {
                             let page = try await log.entries(of: id, after: version)
                             for entry in page.entries {
                                 version = entry["version"]?.intValue ?? version
                                 let event = entry["eventType"]?.stringValue ?? "event"
                                 try await writer.write(ByteBuffer(string: "id: \(version)\nevent: \(event)\ndata: \(entry.serialized())\n\n"))
+                                sent = true
                             }
                             if page.entries.count < EventLogReader.pageSize { break }
                         }
+                        if !changed, !sent { try await writer.write(ByteBuffer(string: ": keep-alive\n\n")) }
                     }
                 } onGracefulShutdown: {
                     tick.finish()

@@ -164,12 +164,16 @@ public final class Projector: Sendable {
             // Not for a projection that is failing or far behind (a rebuild): the command would
             // wait the whole bound for nothing.
             for slot in slots where slot.runner.sourceType == type && !slot.isFailing && !slot.isCatchingUp {
-                group.addTask { _ = try? await self.wait(slot, position: position, timeout: timeout) }
+                group.addTask { _ = try? await self.wait(slot, position: position, timeout: timeout, untilStill: true) }
             }
         }
     }
 
-    private func wait(_ slot: Slot, position: Int64, timeout: Duration) async throws -> (reached: Bool, checkpoint: Int64) {
+    /// - Parameter untilStill: stop waiting, as a standby, once the stored checkpoint has not moved
+    ///   for ``standstill`` (a command's wait; a read waits out its bound).
+    private func wait(_ slot: Slot, position: Int64, timeout: Duration, untilStill: Bool = false) async throws
+        -> (reached: Bool, checkpoint: Int64)
+    {
         if slot.watch.position >= position { return (true, slot.watch.position) }
         let deadline = ContinuousClock.now + timeout
         // A standby learns of the holder's progress only from the stored checkpoint. A checkpoint
@@ -182,7 +186,7 @@ public final class Projector: Sendable {
             if stored >= position { return (true, stored) }
             let now = ContinuousClock.now
             if last?.position != stored { last = (stored, now) }
-            if now >= deadline || now - (last?.since ?? now) > Self.standstill { return (false, stored) }
+            if now >= deadline || (untilStill && now - (last?.since ?? now) > Self.standstill) { return (false, stored) }
             try? await Task.sleep(for: .milliseconds(20))
         }
         let reached = await slot.watch.wait(for: position, timeout: deadline - ContinuousClock.now)

@@ -71,6 +71,14 @@ func projectionLag(store: any EventStore, movements: any ReadStorage<Movement>, 
     return (lags[lags.count / 2], lags[min(lags.count - 1, lags.count * 99 / 100)])
 }
 
+/// The SQLite rebuild alone (for profiling).
+func sqliteRebuild() async throws -> Double {
+    let database = try SQLiteDatabase(path: temporaryDatabase())
+    let store = SQLiteEventStore(database: database)
+    try await populate(store, count: 100_000)
+    return try await rebuildRate(store: store, movements: SQLiteReadStorage<Movement>(database: database))
+}
+
 func projectionBench(postgresURL: String?) async throws {
     print("| measurement | result |")
     print("| --- | --- |")

@@ -147,6 +147,8 @@ func postgresProbe(url: String) async throws {
 }
 
 switch arguments.first {
+case "profile-rebuild":
+    print(try await sqliteRebuild())
 case "profile-replay":
     print(try await replay(store: try SQLiteEventStore(path: temporaryDatabase()), count: 10_000))
 case "profile-memory":

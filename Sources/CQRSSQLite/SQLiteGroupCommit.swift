@@ -7,8 +7,9 @@ import Synchronization
 /// fails rolls back its savepoint alone, and a batch whose `COMMIT` fails fails every write in it.
 final class GroupCommit: Sendable {
     private struct Pending: Sendable {
-        /// Runs the write in its savepoint and keeps its outcome.
-        let run: @Sendable (SQLiteConnection) -> Void
+        /// Runs the write (in its own savepoint when it shares the transaction) and keeps its
+        /// outcome; returns whether it succeeded.
+        let run: @Sendable (SQLiteConnection, _ savepoint: Bool) -> Bool
         /// Delivers the outcome, or the batch's own failure.
         let finish: @Sendable ((any Error)?) -> Void
     }
@@ -26,20 +27,24 @@ final class GroupCommit: Sendable {
         try await withCheckedThrowingContinuation { continuation in
             let outcome = Mutex<Result<T, any Error>?>(nil)
             let pending = Pending(
-                run: { connection in
+                run: { connection, savepoint in
                     do {
-                        try connection.execute("SAVEPOINT cqrs_write")
+                        if savepoint { try connection.execute("SAVEPOINT cqrs_write") }
                         do {
                             let value = try body(connection)
-                            try connection.execute("RELEASE cqrs_write")
+                            if savepoint { try connection.execute("RELEASE cqrs_write") }
                             outcome.withLock { $0 = .success(value) }
+                            return true
                         } catch {
-                            try? connection.execute("ROLLBACK TO cqrs_write")
-                            try? connection.execute("RELEASE cqrs_write")
+                            if savepoint {
+                                try? connection.execute("ROLLBACK TO cqrs_write")
+                                try? connection.execute("RELEASE cqrs_write")
+                            }
                             throw error
                         }
                     } catch {
                         outcome.withLock { $0 = .failure(Worker.mapped(error)) }
+                        return false
                     }
                 },
                 finish: { failure in
@@ -69,8 +74,14 @@ final class GroupCommit: Sendable {
         var failure: (any Error)?
         do {
             try connection.execute("BEGIN IMMEDIATE")
-            for pending in batch { pending.run(connection) }
-            try connection.execute("COMMIT")
+            // A lone write needs no savepoint: if it fails, the whole transaction rolls back.
+            let shared = batch.count > 1
+            let succeeded = batch.map { $0.run(connection, shared) }
+            if shared || succeeded.allSatisfy({ $0 }) {
+                try connection.execute("COMMIT")
+            } else {
+                try connection.execute("ROLLBACK")
+            }
         } catch {
             if !connection.isAutocommit { try? connection.execute("ROLLBACK") }
             failure = Worker.mapped(error)

@@ -14,7 +14,7 @@ func elapsed(_ body: () async throws -> Void) async rethrows -> Double {
     let start = ContinuousClock.now
     try await body()
     let duration = ContinuousClock.now - start
-    return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    return duration.inSeconds
 }
 
 func temporaryDatabase() -> String {

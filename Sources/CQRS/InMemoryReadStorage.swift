@@ -138,10 +138,3 @@ public final class InMemoryReadStorage<Model: ReadModel>: ReadStorage {
         }
     }
 }
-
-extension Duration {
-    /// The duration in seconds, as a `Double`.
-    public var inSeconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

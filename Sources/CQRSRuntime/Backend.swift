@@ -50,6 +50,13 @@ public final class Backend: Sendable {
         }
     }
 
+    /// The file of a `sqlite:PATH` (or `sqlite://PATH`) URL, nil for another scheme.
+    static func sqlitePath(_ url: String) -> String? {
+        guard url.hasPrefix("sqlite:") else { return nil }
+        let path = url.dropFirst("sqlite:".count)
+        return String(path.hasPrefix("//") ? path.dropFirst(2) : path)
+    }
+
     /// Opens the backend a store URL names.
     /// - Throws: 500 `CONFIGURATION_ERROR` for an unknown scheme; the store's own errors otherwise.
     public static func open(_ url: String, projectorOptions: Projector.Options = .init()) async throws -> Backend {
@@ -58,9 +65,7 @@ public final class Backend: Sendable {
                 eventStore: InMemoryEventStore(), description: "memory:",
                 makeStorage: { type in (type as! any ReadModel.Type).inMemoryStorage() }, projectorOptions: projectorOptions)
         }
-        if url.hasPrefix("sqlite:") {
-            var path = String(url.dropFirst("sqlite:".count))
-            if path.hasPrefix("//") { path.removeFirst(2) }
+        if let path = sqlitePath(url) {
             guard !path.isEmpty else { throw InfrastructureError.configurationError.error("sqlite: needs a path, e.g. sqlite:bank.sqlite") }
             let database = try await SQLiteDatabase.open(path: path)
             return Backend(

@@ -101,10 +101,8 @@ struct ProjectionsCommand: AsyncParsableCommand {
     static func checkExisting(_ store: StoreOptions) throws {
         let url = store.store ?? ServerProgram.program.description.defaultStore
         if url.hasPrefix("memory:") { throw ValidationError("A memory: store has no projections to inspect or rebuild") }
-        if url.hasPrefix("sqlite:") {
-            var path = String(url.dropFirst("sqlite:".count))
-            if path.hasPrefix("//") { path.removeFirst(2) }
-            guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("No SQLite store at \(path)") }
+        if let path = Backend.sqlitePath(url), !FileManager.default.fileExists(atPath: path) {
+            throw ValidationError("No SQLite store at \(path)")
         }
     }
 

@@ -72,7 +72,7 @@ public final class Projector: Sendable {
         self.store = store
         self.options = options
         self.logger = logger
-        owner = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8).lowercased())"
+        owner = "\(Self.host)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8).lowercased())"
         precondition(Set(projections.map(\.name)).count == projections.count, "Two projections of one model type share a checkpoint")
         slots = projections.map { Slot(runner: $0.runner) }
     }
@@ -271,10 +271,13 @@ public final class Projector: Sendable {
         }
     }
 
+    /// This machine's name, read once (Foundation may resolve it through the network).
+    static let host = ProcessInfo.processInfo.hostName
+
     /// Whether `holder` (host/pid/suffix) names a process of this host that no longer runs.
     static func isDeadProcessOnThisHost(_ holder: String) -> Bool {
         let parts = holder.split(separator: "/")
-        guard parts.count == 3, parts[0] == ProcessInfo.processInfo.hostName, let pid = Int32(parts[1]), pid > 0,
+        guard parts.count == 3, parts[0] == Self.host, let pid = Int32(parts[1]), pid > 0,
             pid != ProcessInfo.processInfo.processIdentifier
         else { return false }
         return kill(pid, 0) == -1 && errno == ESRCH

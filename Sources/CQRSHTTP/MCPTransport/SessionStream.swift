@@ -8,21 +8,14 @@ import ServiceLifecycle
 /// number in the session, a comment every 15 s (keeping the connection and the session alive), until
 /// the session ends, another stream replaces this one, the client leaves or the server shuts down.
 enum SessionStream {
-    static let keepAlive: Duration = .seconds(15)
-
     static func response(_ messages: AsyncStream<MCPSession.OutboundMessage>, keepAlive touch: @escaping @Sendable () -> Void) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "text/event-stream"
-        headers[.cacheControl] = "no-store"
         let body = ResponseBody { writer in
             let (events, event) = AsyncStream<MCPSession.OutboundMessage?>.makeStream(bufferingPolicy: .bufferingNewest(MCPSession.outboxCapacity))
             let forward = Task {
                 for await message in messages { event.yield(message) }
                 event.finish()
             }
-            let ticker = Task {
-                while (try? await Task.sleep(for: keepAlive)) != nil { event.yield(nil) }
-            }
+            let ticker = ServerSentEvents.ticker { event.yield(nil) }
             defer {
                 forward.cancel()
                 ticker.cancel()
@@ -49,6 +42,6 @@ enum SessionStream {
                 // The client went away.
             }
         }
-        return Response(status: .ok, headers: headers, body: body)
+        return Response(status: .ok, headers: ServerSentEvents.headers, body: body)
     }
 }

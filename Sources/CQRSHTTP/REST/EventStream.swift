@@ -13,8 +13,6 @@ import ServiceLifecycle
 /// without either the stream starts after the current version. A comment every 15 s keeps idle
 /// connections open; the stream ends when the client goes away or the server shuts down.
 enum EventStream {
-    static let keepAlive: Duration = .seconds(15)
-
     static func addRoutes<Context: GuardedRequestContext>(catalog: OperationCatalog, to router: some RouterMethods<Context>) {
         guard let changes = catalog.changes else { return }
         for (type, log) in catalog.eventLogs.sorted(by: { $0.key < $1.key }) {
@@ -63,9 +61,6 @@ enum EventStream {
     }
 
     private static func response(id: String, type: String, after: Int, log: EventLogReader, changes: ChangeFeed) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "text/event-stream"
-        headers[.cacheControl] = "no-store"
         let body = ResponseBody { writer in
             // Wake-ups: the aggregate's commits (true) and a keep-alive tick (false), in one stream.
             let (ticks, tick) = AsyncStream<Bool>.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -75,9 +70,7 @@ enum EventStream {
             let watcher = Task {
                 for await _ in changed { tick.yield(true) }
             }
-            let ticker = Task {
-                while (try? await Task.sleep(for: keepAlive)) != nil { tick.yield(false) }
-            }
+            let ticker = ServerSentEvents.ticker { tick.yield(false) }
             defer {
                 watcher.cancel()
                 ticker.cancel()
@@ -109,6 +102,6 @@ enum EventStream {
                 // The client went away (or the store failed): nothing more to send.
             }
         }
-        return Response(status: .ok, headers: headers, body: body)
+        return Response(status: .ok, headers: ServerSentEvents.headers, body: body)
     }
 }

@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "CQRSSchema", targets: ["CQRSSchema"]),
         .library(name: "CQRSSQLite", targets: ["CQRSSQLite"]),
         .library(name: "CQRSPostgres", targets: ["CQRSPostgres"]),
+        .library(name: "CQRSMongo", targets: ["CQRSMongo"]),
         .library(name: "CQRSTesting", targets: ["CQRSTesting"]),
         .library(name: "CQRSCatalog", targets: ["CQRSCatalog"]),
         .library(name: "CQRSMCP", targets: ["CQRSMCP"]),
@@ -30,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // Core
@@ -44,7 +47,7 @@ let package = Package(
             ]
         ),
         .target(name: "CQRSSchema", dependencies: ["CQRSSchemaMacros"]),
-        .target(name: "CQRS", dependencies: ["CQRSSchema", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "CQRS", dependencies: ["CQRSSchema", "CQRSSchemaMacros", .product(name: "Logging", package: "swift-log")]),
         .target(name: "CQRSTesting", dependencies: ["CQRS"]),
 
         // Stores
@@ -61,9 +64,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .systemLibrary(
+            name: "CMongoC",
+            pkgConfig: "libmongoc-1.0",
+            providers: [.apt(["libmongoc-dev"]), .brew(["mongo-c-driver"])]
+        ),
+        .target(
+            name: "CQRSMongo",
+            dependencies: [
+                "CQRS", "CMongoC", .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // Front ends
-        .target(name: "CQRSCatalog", dependencies: ["CQRS", "CQRSSchema"]),
+        .target(name: "CQRSCatalog", dependencies: ["CQRS", "CQRSSchema", .product(name: "Metrics", package: "swift-metrics")]),
         .target(
             name: "CQRSMCP", dependencies: ["CQRS", "CQRSCatalog", "CQRSSchema", .product(name: "Logging", package: "swift-log")]
         ),
@@ -80,9 +95,11 @@ let package = Package(
         .target(
             name: "CQRSRuntime",
             dependencies: [
-                "CQRS", "CQRSCatalog", "CQRSSQLite", "CQRSPostgres", "CQRSMCP", "CQRSHTTP",
+                "CQRS", "CQRSCatalog", "CQRSSQLite", "CQRSPostgres", "CQRSMongo", "CQRSMCP", "CQRSHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 
@@ -100,7 +117,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "CQRSBench",
-            dependencies: ["CQRS", "CQRSSchema", "CQRSSQLite", "CSQLite", "CQRSPostgres", "Bank", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CQRS", "CQRSSchema", "CQRSSQLite", "CSQLite", "CQRSPostgres", "CQRSMongo", "Bank", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/CQRSBench"
         ),
 
@@ -120,6 +137,7 @@ let package = Package(
         .testTarget(
             name: "CQRSPostgresTests", dependencies: ["CQRSPostgres", "CQRSTesting", "Bank", "PostgresTestSupport"]
         ),
+        .testTarget(name: "CQRSMongoTests", dependencies: ["CQRSMongo", "CQRSTesting", "Bank"]),
         .testTarget(name: "CQRSMCPTests", dependencies: ["CQRSMCP", "CQRSSchema", "MCPEchoProvider"]),
         .testTarget(
             name: "CQRSHTTPTests",

@@ -1,5 +1,6 @@
 import Bank
 import CQRS
+import CQRSMongo
 import CQRSPostgres
 import CQRSSQLite
 import Foundation
@@ -146,7 +147,26 @@ func postgresProbe(url: String) async throws {
     }
 }
 
+/// The same workload on MongoDB (the project's wire-compatible test server in CI: its numbers are
+/// the test server's, not a mongod's).
+func mongoBench(url: String, scale: Int) async throws {
+    let root = try MongoDatabase(url: url, options: .init(threads: 20))
+    let database = try root.database("bench_" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
+    let store = try await MongoEventStore(database: database)
+    _ = try await postgresCommandsPerSecond(store: store, clients: 4, aggregatesPerClient: 5)  // warm-up
+    let one = try await postgresCommandsPerSecond(store: store, clients: 1, aggregatesPerClient: 50 * scale)
+    print("MongoDB store, 1 client: \(format(one)) commands/s")
+    let sixteen = try await postgresCommandsPerSecond(store: store, clients: 16, aggregatesPerClient: 10 * scale)
+    print("MongoDB store, 16 clients: \(format(sixteen)) commands/s")
+    let events = try await elapsed { _ = try await store.readAll(after: 0, limit: 5000) }
+    print("MongoDB store, readAll of 5,000 events: \(format(5000 / events)) events/s")
+    await root.shutdown()
+}
+
 switch arguments.first {
+case "mongo":
+    let url = arguments.dropFirst().first ?? ProcessInfo.processInfo.environment["CQRS_MONGO_TEST_URL"] ?? ""
+    try await mongoBench(url: url, scale: Int(arguments.dropFirst(2).first ?? "") ?? 1)
 case "profile-rebuild":
     print(try await sqliteRebuild())
 case "profile-replay":

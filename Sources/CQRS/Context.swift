@@ -2,18 +2,19 @@ import CQRSSchema
 import Foundation
 import Synchronization
 
-/// A source of the current time, injectable for tests.
-public struct Clock: Sendable {
+/// A source of the wall-clock time commands are stamped with, injectable for tests. (Not named
+/// `Clock`, which would shadow the standard library's protocol in every module importing CQRS.)
+public struct WallClock: Sendable {
     private let read: @Sendable () -> Date
 
     /// A clock reading `read`.
     public init(_ read: @escaping @Sendable () -> Date) { self.read = read }
 
     /// The system clock.
-    public static let system = Clock { Date() }
+    public static let system = WallClock { Date() }
 
     /// A clock stopped at `date`.
-    public static func fixed(_ date: Date) -> Clock { Clock { date } }
+    public static func fixed(_ date: Date) -> WallClock { WallClock { date } }
 
     /// The current time.
     public func now() -> Date { read() }
@@ -74,14 +75,14 @@ public struct CommandContext: Sendable {
     /// A free-form JSON bag travelling with the command.
     public private(set) var metadata: JSONValue?
     /// The clock used to stamp events.
-    public var clock: Clock
+    public var clock: WallClock
     /// The id source used for event ids and generated aggregate ids.
     public var ids: IdSource
 
     /// A context; the request id defaults to a fresh UUID.
     public init(
         currentUser: String? = nil, requestId: String? = nil, correlationId: String? = nil,
-        causationId: String? = nil, metadata: JSONValue? = nil, clock: Clock = .system, ids: IdSource = .random
+        causationId: String? = nil, metadata: JSONValue? = nil, clock: WallClock = .system, ids: IdSource = .random
     ) {
         self.currentUser = currentUser ?? "anonymous"
         self.requestId = requestId ?? ids.next().uuidString.lowercased()

@@ -310,10 +310,15 @@ public struct OperationCatalog: Sendable {
                 "Invalid arguments for \(operation.name): " + violations.map(\.description).joined(separator: "; "),
                 details: ["violations": try CQRSJSON.value(of: violations)])
         }
+        let started = ContinuousClock.now
         do {
-            return try await operation.run(arguments, context)
+            let result = try await operation.run(arguments, context)
+            OperationMetrics.record(operation, outcome: "ok", since: started)
+            return result
         } catch {
-            throw CqrsError.wrapping(error)
+            let failure = CqrsError.wrapping(error)
+            OperationMetrics.record(operation, outcome: failure.code, since: started)
+            throw failure
         }
     }
 }

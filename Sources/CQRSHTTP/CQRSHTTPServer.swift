@@ -20,6 +20,8 @@ public struct CQRSHTTPServer: Sendable {
     public let openAPI: JSONValue
     private let openAPIBytes: [UInt8]
     private let readiness: @Sendable () async throws -> Void
+    /// The Prometheus text of every metric, served at `/metrics` (nil: no `/metrics`, no request metrics).
+    public var metrics: (@Sendable () -> [UInt8])?
 
     /// Creates the server.
     /// - Parameters:
@@ -65,7 +67,13 @@ public struct CQRSHTTPServer: Sendable {
     public func router() -> Router<ServerRequestContext> {
         let router = Router(context: ServerRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: RequestIdMiddleware())
+        // Requests by route, method and status, and their durations (Hummingbird's own middleware).
+        if metrics != nil { router.add(middleware: MetricsMiddleware()) }
         router.add(middleware: GuardMiddleware(options: transport.options))
+        if let metrics {
+            // Behind the guard: a scraper sends the bearer token like any client.
+            router.get("/metrics") { _, _ in Self.bytes(.ok, metrics(), type: "text/plain; version=0.0.4; charset=utf-8") }
+        }
         transport.addRoutes(to: router)
         rest.addRoutes(to: router)
         EventStream.addRoutes(catalog: rest.catalog, to: router)
@@ -94,7 +102,7 @@ public struct CQRSHTTPServer: Sendable {
     }
 
     /// The server's own paths besides MCP's (no catalog route may start with one).
-    static let serverPaths: Set<String> = Set(["/openapi.json", "/health", "/ready"]).union(DocsAssets.paths)
+    static let serverPaths: Set<String> = Set(["/openapi.json", "/health", "/ready", "/metrics"]).union(DocsAssets.paths)
 
     /// Builds the application.
     /// - Parameters:

@@ -1,4 +1,5 @@
 import CQRS
+import CQRSMongo
 import CQRSPostgres
 import CQRSSQLite
 import Foundation
@@ -11,6 +12,7 @@ import Synchronization
 /// | `memory:` | in memory (lost at exit) |
 /// | `sqlite:PATH` | one SQLite file (created if missing) |
 /// | `postgres://user:pass@host:port/db?sslmode=…&schema=NAME` | PostgreSQL (tables in schema `NAME`, default `public`) |
+/// | `mongodb://user:pass@host:port,…/db?replicaSet=…&tls=true` | MongoDB (collections in database `db`, default `cqrs`) |
 public final class Backend: Sendable {
     /// The event store.
     public let eventStore: any EventStore
@@ -94,7 +96,22 @@ public final class Backend: Sendable {
                 makeStorage: { type in (type as! any ReadModel.Type).postgresStorage(schema) }, projectorOptions: projectorOptions,
                 onClose: { await database.shutdown() })
         }
-        throw InfrastructureError.configurationError.error("Unknown store URL '\(url)': use memory:, sqlite:PATH or postgres://…")
+        if url.hasPrefix("mongodb://") || url.hasPrefix("mongodb+srv://") {
+            let database = try MongoDatabase(url: url)
+            do {
+                let store = try await MongoEventStore(database: database)
+                // The read storages' index, created once here rather than by each storage.
+                _ = try await MongoReadStorage<MongoIndexProbe>(database: database)
+                return Backend(
+                    eventStore: store, description: database.description,
+                    makeStorage: { type in (type as! any ReadModel.Type).mongoStorage(database) }, projectorOptions: projectorOptions,
+                    onClose: { await database.shutdown() })
+            } catch {
+                await database.shutdown()
+                throw error
+            }
+        }
+        throw InfrastructureError.configurationError.error("Unknown store URL '\(url)': use memory:, sqlite:PATH, postgres://… or mongodb://…")
     }
 }
 
@@ -103,7 +120,16 @@ extension ReadModel {
     fileprivate static func sqliteStorage(_ database: SQLiteDatabase) -> Any {
         SQLiteReadStorage<Self>(database: database) as any ReadStorage<Self>
     }
+    fileprivate static func mongoStorage(_ database: MongoDatabase) -> Any {
+        MongoReadStorage<Self>(unindexed: database) as any ReadStorage<Self>
+    }
     fileprivate static func postgresStorage(_ schema: PostgresSchema) -> Any {
         PostgresReadStorage<Self>(schema: schema) as any ReadStorage<Self>
     }
+}
+
+/// A model type that only exists to create the MongoDB read storages' index when a backend opens.
+private struct MongoIndexProbe: ReadModel {
+    static let modelType = "_index"
+    var id: String
 }

@@ -81,7 +81,7 @@ struct RootCommand: AsyncParsableCommand {
 
 /// The options every subcommand that opens a store takes.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "The store: memory:, sqlite:PATH or postgres://user:pass@host:port/db[?schema=NAME].")
+    @Option(help: "The store: memory:, sqlite:PATH, postgres://user:pass@host:port/db[?schema=NAME] or mongodb://host:port/db[?replicaSet=NAME].")
     var store: String?
 
     @Option(help: "Only expose these aggregates, views or operations (comma-separated).")

@@ -6,6 +6,8 @@ import CQRSMCP
 import CQRSSchema
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 
 /// `serve`: MCP at /mcp, the REST API, /openapi.json, /docs, /health and /ready on one HTTP server.
 struct ServeCommand: AsyncParsableCommand {
@@ -35,6 +37,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The most TCP connections served at once.")
     var maxConnections: Int = 512
 
+    @Flag(help: "Serve metrics (commands, conflicts, latencies, HTTP requests) at /metrics in Prometheus format.")
+    var metrics = false
+
     func run() async throws {
         let description = ServerProgram.program.description
         try await reportingFailure(description.name) {
@@ -47,9 +52,10 @@ struct ServeCommand: AsyncParsableCommand {
                 sessionIdleTimeout: .seconds(max(1, sessionIdleTimeout)), maxSessions: maxSessions,
                 connectionIdleTimeout: .seconds(max(1, connectionIdleTimeout)), maxConnections: maxConnections)
             let eventStore = backend.eventStore
-            let http = try CQRSHTTPServer(
+            var http = try CQRSHTTPServer(
                 mcp: server, catalog: catalog, info: description.openAPIInfo, options: options,
                 readiness: { _ = try await eventStore.streamVersion(aggregateType: "readiness", id: "probe") }, logger: logger)
+            if metrics { http.metrics = Self.bootstrapPrometheus() }
             logger.info(
                 "Serving http://\(host):\(port) (/mcp, REST, /openapi.json, /docs)",
                 metadata: ["store": .string(backend.description), "auth": .string(token == nil ? "none" : "bearer")])
@@ -141,5 +147,14 @@ struct SchemasCommand: AsyncParsableCommand {
             }
             print("Wrote \(schemas.count) schemas to \(output)")
         }
+    }
+}
+
+extension ServeCommand {
+    /// Routes swift-metrics to a Prometheus registry (once per process) and returns its exporter.
+    static func bootstrapPrometheus() -> @Sendable () -> [UInt8] {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return { registry.emitToBuffer() }
     }
 }

@@ -85,16 +85,10 @@ public struct ConformanceCounterV2: CommandHandler, Equatable {
 }
 
 /// Counter events.
+@EventTypes
 public enum CounterEvent: DomainEvent {
     case added(Int)
     case noted(String)
-
-    public var eventType: String {
-        switch self {
-        case .added: "added"
-        case .noted: "noted"
-        }
-    }
 }
 
 /// Counter create command.

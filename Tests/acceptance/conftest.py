@@ -15,6 +15,15 @@ BIN = pathlib.Path(os.environ.get("BIN", str(ROOT / ".build" / "debug")))
 BINARY = os.environ.get("BANK_BINARY", str(BIN / "bank"))
 TODOLIST_BINARY = str(BIN / "todolist")
 POSTGRES_URL = os.environ.get("CQRS_POSTGRES_URL")
+MONGO_URL = os.environ.get("CQRS_MONGO_TEST_URL")
+
+
+def mongo_store_url(prefix="acc"):
+    """A fresh database on the MongoDB test server (scripts/mongo-test-server)."""
+    if not MONGO_URL:
+        pytest.fail("CQRS_MONGO_TEST_URL is not set: run `eval \"$(scripts/mongo-test-server start)\"` first")
+    import uuid
+    return f"{MONGO_URL.rstrip('/')}/{prefix}_{uuid.uuid4().hex[:12]}"
 
 
 @pytest.fixture

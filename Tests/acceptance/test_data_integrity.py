@@ -1,16 +1,17 @@
 """Issue 8: every store gives the same answers to awkward input, driven through `bank mcp` and
-`bank serve` with the PyPI mcp client. Each test runs on the memory, SQLite and PostgreSQL stores."""
+`bank serve` with the PyPI mcp client. Each test runs on the memory, SQLite, PostgreSQL and MongoDB
+(test server) stores."""
 import asyncio
 import uuid
 
 import pytest
 from mcp import Client, StdioServerParameters
 
-from conftest import POSTGRES_URL, http_server
+from conftest import POSTGRES_URL, http_server, mongo_store_url
 
 pytestmark = pytest.mark.anyio
 
-STORES = ["memory", "sqlite", "postgres"]
+STORES = ["memory", "sqlite", "postgres", "mongo"]
 
 
 def store_url(kind, tmp_path):
@@ -18,6 +19,8 @@ def store_url(kind, tmp_path):
         return "memory:"
     if kind == "sqlite":
         return f"sqlite:{tmp_path / 'bank.sqlite'}"
+    if kind == "mongo":
+        return mongo_store_url("int")
     if not POSTGRES_URL:
         pytest.fail("CQRS_POSTGRES_URL is not set: run `eval \"$(scripts/postgres start)\"` first")
     separator = "&" if "?" in POSTGRES_URL else "?"

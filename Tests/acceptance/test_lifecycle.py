@@ -10,16 +10,16 @@ import time
 import httpx2 as httpx
 import pytest
 
-from conftest import BINARY, POSTGRES_URL
+from conftest import BINARY, MONGO_URL, POSTGRES_URL
 from test_projections import (assert_views_equal_the_journal, open_account, postgres_store, server, start_server,
-                              stop, wait_caught_up)
+                              stop, store_for, wait_caught_up)
 
-STORES = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+STORES = ["sqlite"] + (["postgres"] if POSTGRES_URL else []) + (["mongo"] if MONGO_URL else [])
 
 
 @pytest.mark.parametrize("kind", STORES)
 def test_sigterm_under_load_keeps_every_acknowledged_command(kind, tmp_path):
-    store = f"sqlite:{tmp_path / 'bank.sqlite'}" if kind == "sqlite" else postgres_store("term")
+    store = store_for(kind, tmp_path, "term")
     process, base = start_server(store)
     with httpx.Client(base_url=base, timeout=30) as client:
         accounts = [open_account(client, f"T{index}") for index in range(4)]

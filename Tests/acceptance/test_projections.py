@@ -17,9 +17,9 @@ import httpx2 as httpx
 import pytest
 from mcp import Client
 
-from conftest import BINARY, POSTGRES_URL, free_port
+from conftest import BINARY, MONGO_URL, POSTGRES_URL, free_port, mongo_store_url
 
-STORES = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+STORES = ["sqlite"] + (["postgres"] if POSTGRES_URL else []) + (["mongo"] if MONGO_URL else [])
 
 
 def postgres_store(prefix):
@@ -30,6 +30,8 @@ def postgres_store(prefix):
 
 
 def store_for(kind, tmp_path, prefix="proj"):
+    if kind == "mongo":
+        return mongo_store_url(prefix)
     return f"sqlite:{tmp_path / 'bank.sqlite'}" if kind == "sqlite" else postgres_store(prefix)
 
 

@@ -18,9 +18,9 @@ import pytest
 from jsonschema import Draft202012Validator
 from mcp import Client
 
-from conftest import POSTGRES_URL, http_server
+from conftest import MONGO_URL, POSTGRES_URL, http_server, mongo_store_url
 
-STORES = ["memory", "sqlite"] + (["postgres"] if POSTGRES_URL else [])
+STORES = ["memory", "sqlite"] + (["postgres"] if POSTGRES_URL else []) + (["mongo"] if MONGO_URL else [])
 JSON = "application/json"
 PROBLEM = "application/problem+json"
 PROBLEM_MEMBERS = {"type", "title", "status", "detail", "domain", "code", "internalCode", "requestId"}
@@ -39,6 +39,8 @@ def api(request, bank_binary, tmp_path_factory):
         store = "memory:"
     elif request.param == "sqlite":
         store = f"sqlite:{tmp_path_factory.mktemp('rest') / 'bank.sqlite'}"
+    elif request.param == "mongo":
+        store = mongo_store_url("rest")
     else:
         store = postgres_store("rest")
     with http_server(bank_binary, store=store) as base, httpx.Client(base_url=base, timeout=60) as client:

@@ -90,6 +90,7 @@ public enum AccountStatus: String, Codable, Sendable, Equatable {
 
 /// What happened to an account.
 @Schema
+@EventTypes
 public enum AccountEvent: DomainEvent {
     /// The account was opened.
     /// - Parameter owner: The account holder's name.
@@ -102,15 +103,6 @@ public enum AccountEvent: DomainEvent {
     case withdrawn(amount: Int)
     /// The account was closed.
     case closed
-
-    public var eventType: String {
-        switch self {
-        case .opened: "opened"
-        case .deposited: "deposited"
-        case .withdrawn: "withdrawn"
-        case .closed: "closed"
-        }
-    }
 }
 
 /// Opens a new account.

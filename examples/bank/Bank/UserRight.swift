@@ -67,18 +67,12 @@ public struct UserRight: CommandHandler, Equatable {
 
 /// What happened to a grant.
 @Schema
+@EventTypes
 public enum UserRightEvent: DomainEvent {
     /// The right was granted to the user.
     case granted(userId: String, rightId: String)
     /// The grant was withdrawn.
     case revoked
-
-    public var eventType: String {
-        switch self {
-        case .granted: "granted"
-        case .revoked: "revoked"
-        }
-    }
 }
 
 /// Grants a right to a user.

@@ -109,6 +109,7 @@ public struct TodoList: CommandHandler, Equatable {
 
 /// What happened to a list.
 @Schema
+@EventTypes(naming: .snakeCase)
 public enum TodoEvent: DomainEvent {
     /// The list was created with a title.
     case created(title: String)
@@ -124,18 +125,6 @@ public enum TodoEvent: DomainEvent {
     case itemRemoved(itemId: String)
     /// The list was archived.
     case archived
-
-    public var eventType: String {
-        switch self {
-        case .created: "created"
-        case .itemAdded: "item_added"
-        case .itemCompleted: "item_completed"
-        case .itemReopened: "item_reopened"
-        case .itemRenamed: "item_renamed"
-        case .itemRemoved: "item_removed"
-        case .archived: "archived"
-        }
-    }
 }
 
 /// Creates a list.

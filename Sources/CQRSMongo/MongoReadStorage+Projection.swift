@@ -1,0 +1,193 @@
+import CQRS
+import CQRSSchema
+import Foundation
+
+/// Projections without multi-document transactions: a batch writes its documents first, then moves
+/// the checkpoint (a document of `projection_checkpoints`) with a compare-and-set on position, owner
+/// and lease epoch. A crash between the two leaves documents *ahead* of the checkpoint, so each
+/// document carries the batch's position (`pos`), the writer's epoch (`ep`, incremented whenever the
+/// lease changes hands or the projection is reset) and its content before the batch (`b`). A projector
+/// reading a document ahead of its checkpoint takes that earlier content, so no event is applied twice
+/// or lost; a writer never overwrites a document of a newer epoch (a deposed lease holder is fenced
+/// off). Deleted documents stay as tombstones (`del`) so they keep their fence. Queries show a
+/// document as its latest batch wrote it, which may be a batch whose checkpoint move is still to come.
+extension MongoReadStorage {
+    private static var checkpoints: String { "projection_checkpoints" }
+
+    public func find(keys: [ViewKey]) async throws -> [ViewKey: Model] {
+        for key in keys { try Model.checkKey(id: key.id, parentId: key.parentId) }
+        guard !keys.isEmpty else { return [:] }
+        let type = Model.modelType
+        let texts = try await database.run { session -> [ViewKey: String] in
+            // The checkpoint of the projection writing this model (a projection may have its own name).
+            let checkpoint = try session.documents(
+                ["find": .string(Self.checkpoints), "filter": .document(["m": .string(type)]), "limit": 1], collection: Self.checkpoints).first
+            let position = checkpoint?["pos"]?.int64 ?? 0
+            return try Self.contents(session, keys, asOf: position).compactMapValues(\.text)
+        }
+        return try texts.mapValues(Self.decode)
+    }
+
+    /// The content of each document as of the checkpoint `position`: nil text for a missing one.
+    private static func contents(_ session: MongoSession, _ keys: [ViewKey], asOf position: Int64) throws -> [ViewKey: (text: String?, position: Int64)] {
+        let ids = Dictionary(keys.map { (documentId($0.id, parentId: $0.parentId), $0) }, uniquingKeysWith: { first, _ in first })
+        let documents = try session.documents(
+            ["find": "read_models", "filter": .document(["_id": .document(["$in": .array(ids.keys.sorted().map { .string($0) })])]),
+             "projection": ["j": 1, "del": 1, "pos": 1, "b": 1]], collection: "read_models")
+        var contents: [ViewKey: (text: String?, position: Int64)] = [:]
+        for document in documents {
+            guard let id = document["_id"]?.string, let key = ids[id] else { continue }
+            let written = document["pos"]?.int64 ?? 0
+            if written <= position {
+                contents[key] = (document["del"]?.bool == true ? nil : document["j"]?.string, written)
+            } else if let before = document["b"]?.document, let at = before["pos"]?.int64, at <= position {
+                contents[key] = (before["j"]?.string, at)
+            }
+            // Otherwise the document predates a reset: it counts as missing.
+        }
+        return contents
+    }
+
+    public func checkpoint(_ projection: String) async throws -> ProjectionCheckpoint {
+        try await database.run { try Self.checkpoint($0, projection) } ?? ProjectionCheckpoint(name: projection, position: 0)
+    }
+
+    public func claim(_ projection: String, owner: String, lease: Duration) async throws -> ProjectionCheckpoint {
+        let type = Model.modelType
+        return try await database.run { session in
+            while true {
+                let until = BSON.int64(Date().millisecondsSince1970 + Int64(lease.inSeconds * 1000))
+                let now = BSON.int64(Date().millisecondsSince1970)
+                if let renewed = try Self.modify(session, ["_id": .string(projection), "owner": .string(owner)], ["$set": .document(["lease": until])]) {
+                    return Self.checkpoint(projection, renewed)
+                }
+                let free: BSONDocument = [
+                    "_id": .string(projection), "$or": .array([.document(["owner": .null]), .document(["lease": .document(["$lt": now])])]),
+                ]
+                if let taken = try Self.modify(session, free, ["$set": .document(["owner": .string(owner), "lease": until]), "$inc": .document(["ep": 1])]) {
+                    return Self.checkpoint(projection, taken)
+                }
+                if let held = try Self.checkpoint(session, projection) { return held }
+                // A projection without a checkpoint owns no documents (older code may have left some).
+                _ = try session.write([
+                    "delete": "read_models",
+                    "deletes": .array([.document(["q": .document(["m": .string(type), "ep": .document(["$exists": false])]), "limit": 0])]),
+                ])
+                _ = try session.write([
+                    "insert": .string(Self.checkpoints),
+                    "documents": .array([.document(["_id": .string(projection), "m": .string(type), "pos": 0, "owner": .null, "lease": .null, "ep": 0, "err": .null])]),
+                ])
+            }
+        }
+    }
+
+    public func commit(_ commit: ProjectionCommit<Model>) async throws -> Bool {
+        let writes = try commit.writes.map { key, model -> (key: ViewKey, document: BSONDocument?) in
+            try Model.checkKey(id: key.id, parentId: key.parentId)
+            return (key, try model.map { try Self.document($0, key: key) })
+        }
+        let type = Model.modelType
+        return try await database.run { session in
+            guard let checkpoint = try Self.checkpointDocument(session, commit.projection), checkpoint["pos"]?.int64 == commit.from,
+                checkpoint["owner"]?.string == commit.owner, let epoch = checkpoint["ep"]?.int64
+            else { return false }
+            let before = try Self.contents(session, writes.map(\.key), asOf: commit.from)
+            let updates: [BSON] = writes.map { key, document in
+                var stored = document ?? [
+                    "_id": .string(Self.documentId(key.id, parentId: key.parentId)), "m": .string(type), "p": .string(key.parentId ?? ""),
+                    "i": .string(key.id), "del": true,
+                ]
+                let earlier = before[key]
+                stored["pos"] = .int64(commit.to)
+                stored["ep"] = .int64(epoch)
+                stored["b"] = .document(["j": earlier?.text.map(BSON.string) ?? .null, "pos": .int64(earlier?.position ?? 0)])
+                let fence: BSONDocument = [
+                    "_id": stored["_id"]!, "$or": .array([.document(["ep": .document(["$lte": .int64(epoch)])]), .document(["ep": .document(["$exists": false])])]),
+                ]
+                return .document(["q": .document(fence), "u": .document(stored), "upsert": true])
+            }
+            for chunk in stride(from: 0, to: updates.count, by: 500).map({ Array(updates[$0..<min($0 + 500, updates.count)]) }) {
+                let (_, errors) = try session.write(["update": "read_models", "updates": .array(chunk), "ordered": false])
+                // A duplicate key: the document has a newer epoch, this writer has been deposed.
+                if let error = errors.values.first(where: { $0.code != MongoError.duplicateKey }) {
+                    throw MongoError.server(code: error.code, message: error.message)
+                }
+            }
+            let until = Date().millisecondsSince1970 + Int64(commit.lease.inSeconds * 1000)
+            let (reply, _) = try session.write([
+                "update": .string(Self.checkpoints),
+                "updates": .array([.document([
+                    "q": .document(["_id": .string(commit.projection), "pos": .int64(commit.from), "owner": .string(commit.owner), "ep": .int64(epoch)]),
+                    "u": .document(["$set": .document(["pos": .int64(commit.to), "lease": .int64(until), "err": .null])]),
+                ])]),
+            ])
+            return reply["n"]?.int64 == 1
+        }
+    }
+
+    public func reset(_ projection: String) async throws {
+        let type = Model.modelType
+        try await database.run { session in
+            // The new epoch fences off the current writer; documents it writes from now on survive the delete.
+            let update: BSONDocument = ["$set": .document(["m": .string(type), "pos": 0, "err": .null]), "$inc": .document(["ep": 1])]
+            guard let epoch = try (Self.modify(session, ["_id": .string(projection)], update, upsert: true)
+                ?? Self.modify(session, ["_id": .string(projection)], update))?["ep"]?.int64
+            else { throw MongoError.malformed("no checkpoint after a reset").cqrs }
+            _ = try session.write([
+                "delete": "read_models",
+                "deletes": .array([.document([
+                    "q": .document(["m": .string(type), "$or": .array([.document(["ep": .document(["$lt": .int64(epoch)])]), .document(["ep": .document(["$exists": false])])])]),
+                    "limit": 0,
+                ])]),
+            ])
+        }
+    }
+
+    public func recordError(_ projection: String, message: String?) async throws {
+        try await database.run { session in
+            _ = try session.write([
+                "update": .string(Self.checkpoints),
+                "updates": .array([.document(["q": .document(["_id": .string(projection)]), "u": .document(["$set": .document(["err": message.map(BSON.string) ?? .null])])])]),
+            ])
+        }
+    }
+
+    public func release(_ projection: String, owner: String) async throws {
+        try await database.run { session in
+            _ = try session.write([
+                "update": .string(Self.checkpoints),
+                "updates": .array([.document([
+                    "q": .document(["_id": .string(projection), "owner": .string(owner)]),
+                    "u": .document(["$set": .document(["owner": .null, "lease": .null])]),
+                ])]),
+            ])
+        }
+    }
+
+    private static func checkpointDocument(_ session: MongoSession, _ projection: String) throws -> BSONDocument? {
+        try session.documents(["find": .string(checkpoints), "filter": .document(["_id": .string(projection)]), "limit": 1], collection: checkpoints).first
+    }
+
+    private static func checkpoint(_ session: MongoSession, _ projection: String) throws -> ProjectionCheckpoint? {
+        try checkpointDocument(session, projection).map { checkpoint(projection, $0) }
+    }
+
+    private static func checkpoint(_ projection: String, _ document: BSONDocument) -> ProjectionCheckpoint {
+        ProjectionCheckpoint(
+            name: projection, position: document["pos"]?.int64 ?? 0, owner: document["owner"]?.string,
+            leaseExpiresAt: document["lease"]?.int64.map(Date.init(millisecondsSince1970:)), lastError: document["err"]?.string)
+    }
+
+    /// `findAndModify` returning the checkpoint document after the update, or nil when nothing matched.
+    private static func modify(_ session: MongoSession, _ query: BSONDocument, _ update: BSONDocument, upsert: Bool = false) throws -> BSONDocument? {
+        do {
+            let reply = try session.command([
+                "findAndModify": .string(checkpoints), "query": .document(query), "update": .document(update), "new": true, "upsert": .bool(upsert),
+            ])
+            return reply["value"]?.document
+        } catch MongoError.server(let code, _) where code == MongoError.duplicateKey {
+            // An upsert raced another process creating the same checkpoint.
+            return nil
+        }
+    }
+}

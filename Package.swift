@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "bank", targets: ["BankServer"]),
         .executable(name: "todolist", targets: ["TodoListServer"]),
         .executable(name: "cqrs-bench", targets: ["CQRSBench"]),
+        .executable(name: "quickstart", targets: ["Quickstart"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -47,7 +48,13 @@ let package = Package(
             ]
         ),
         .target(name: "CQRSSchema", dependencies: ["CQRSSchemaMacros"]),
-        .target(name: "CQRS", dependencies: ["CQRSSchema", "CQRSSchemaMacros", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "CQRS",
+            dependencies: [
+                "CQRSSchema", "CQRSSchemaMacros", .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .target(name: "CQRSTesting", dependencies: ["CQRS"]),
 
         // Stores
@@ -110,6 +117,7 @@ let package = Package(
         .executableTarget(
             name: "TodoListServer", dependencies: ["TodoList", "CQRS", "CQRSRuntime"], path: "examples/todolist/Server"
         ),
+        .executableTarget(name: "Quickstart", dependencies: ["CQRS", "CQRSSQLite"], path: "examples/quickstart"),
         .target(name: "MCPEchoProvider", dependencies: ["CQRSMCP", "CQRSSchema"], path: "examples/mcp-echo/Provider"),
         .executableTarget(
             name: "MCPEcho", dependencies: ["CQRSMCP", "CQRSHTTP", "CQRSSchema", "MCPEchoProvider"],

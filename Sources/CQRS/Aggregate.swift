@@ -40,12 +40,12 @@ public protocol CommandHandler: Aggregate {
     /// Services injected into the handlers (clients, policies); `Void` when none.
     associatedtype Services: Sendable = Void
 
-    /// The coding keys of the update commands that destroy or irreversibly end something (e.g.
-    /// `["close"]`); front ends mark them as destructive. None by default.
     /// The domain error codes its commands can give (listed with each command operation and in
     /// the OpenAPI document); empty by default.
     static var errorCodes: [any DomainErrorCode] { get }
 
+    /// The coding keys of the update commands that destroy or irreversibly end something (e.g.
+    /// `["close"]`); front ends mark them as destructive. None by default.
     static var destructiveCommands: Set<String> { get }
 
     /// Decides the events of a create command.

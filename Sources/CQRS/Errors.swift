@@ -57,24 +57,8 @@ public struct CqrsError: Error, Sendable, Hashable, Codable, CustomStringConvert
     }
 }
 
-/// A set of error codes owned by one domain.
-///
-/// Declare one as an enum in a few lines:
-/// ```swift
-/// enum AccountError: DomainErrorCode {
-///     case insufficientFunds, invalidAmount, accountClosed
-///     static let domain = "account"
-///     static let prefix = 10
-///     var spec: ErrorSpec {
-///         switch self {
-///         case .insufficientFunds: ErrorSpec(1, status: 400, "INSUFFICIENT_FUNDS")
-///         case .invalidAmount: ErrorSpec(2, status: 400, "INVALID_AMOUNT")
-///         case .accountClosed: ErrorSpec(3, status: 410, "ACCOUNT_CLOSED")
-///         }
-///     }
-/// }
-/// ```
-/// Prefix 0 is the infrastructure, 1 the generic HTTP codes, 2–9 are reserved, 10 and up are yours.
+/// A set of error codes owned by one domain. Declare one with ``DomainErrors(domain:prefix:)``
+/// (or conform by hand: `domain`, `prefix` and a `spec` per case).
 public protocol DomainErrorCode: Sendable, CaseIterable {
     /// The domain name, e.g. `"account"`.
     static var domain: String { get }
@@ -119,72 +103,91 @@ extension DomainErrorCode {
 }
 
 /// The library's own codes (domain `infrastructure`, prefix 0).
-public enum InfrastructureError: DomainErrorCode {
-    case internalError, validationFailed, notFound, conflict, unauthorized, forbidden, gone
-    case databaseError, serializationError, aggregateNotFound, concurrencyError, domainError
-    case cqrsInternalError, configurationError, aggregateAlreadyExists, idempotencyKeyReused
-    case serviceUnavailable, unknown
-
-    public static let domain = "infrastructure"
-    public static let prefix = 0
-    public var spec: ErrorSpec {
-        switch self {
-        case .internalError: ErrorSpec(0, status: 500, "INTERNAL_ERROR")
-        case .validationFailed: ErrorSpec(1, status: 400, "VALIDATION_FAILED")
-        case .notFound: ErrorSpec(2, status: 404, "NOT_FOUND")
-        case .conflict: ErrorSpec(3, status: 409, "CONFLICT")
-        case .unauthorized: ErrorSpec(4, status: 401, "UNAUTHORIZED")
-        case .forbidden: ErrorSpec(5, status: 403, "FORBIDDEN")
-        case .gone: ErrorSpec(6, status: 410, "GONE")
-        case .databaseError: ErrorSpec(10, status: 500, "DATABASE_ERROR")
-        case .serializationError: ErrorSpec(11, status: 500, "SERIALIZATION_ERROR")
-        case .aggregateNotFound: ErrorSpec(12, status: 404, "AGGREGATE_NOT_FOUND")
-        case .concurrencyError: ErrorSpec(13, status: 409, "CONCURRENCY_ERROR")
-        case .domainError: ErrorSpec(14, status: 400, "DOMAIN_ERROR")
-        case .cqrsInternalError: ErrorSpec(15, status: 500, "CQRS_ERROR")
-        case .configurationError: ErrorSpec(16, status: 500, "CONFIGURATION_ERROR")
-        case .aggregateAlreadyExists: ErrorSpec(17, status: 409, "AGGREGATE_ALREADY_EXISTS")
-        case .idempotencyKeyReused: ErrorSpec(18, status: 422, "IDEMPOTENCY_KEY_REUSED")
-        case .serviceUnavailable: ErrorSpec(19, status: 503, "SERVICE_UNAVAILABLE")
-        case .unknown: ErrorSpec(99, status: 500, "UNKNOWN")
-        }
-    }
+@DomainErrors(domain: "infrastructure", prefix: 0)
+public enum InfrastructureError {
+    @ErrorCode(0, .internalServerError)
+    case internalError
+    @ErrorCode(1, .badRequest)
+    case validationFailed
+    @ErrorCode(2, .notFound)
+    case notFound
+    @ErrorCode(3, .conflict)
+    case conflict
+    @ErrorCode(4, .unauthorized)
+    case unauthorized
+    @ErrorCode(5, .forbidden)
+    case forbidden
+    @ErrorCode(6, .gone)
+    case gone
+    @ErrorCode(10, .internalServerError)
+    case databaseError
+    @ErrorCode(11, .internalServerError)
+    case serializationError
+    @ErrorCode(12, .notFound)
+    case aggregateNotFound
+    @ErrorCode(13, .conflict)
+    case concurrencyError
+    @ErrorCode(14, .badRequest)
+    case domainError
+    @ErrorCode(15, .internalServerError, name: "CQRS_ERROR")
+    case cqrsInternalError
+    @ErrorCode(16, .internalServerError)
+    case configurationError
+    @ErrorCode(17, .conflict)
+    case aggregateAlreadyExists
+    @ErrorCode(18, .unprocessableContent)
+    case idempotencyKeyReused
+    @ErrorCode(19, .serviceUnavailable)
+    case serviceUnavailable
+    @ErrorCode(99, .internalServerError)
+    case unknown
 }
 
 /// Generic HTTP-level codes (domain `generic`, prefix 1); later codes use the HTTP status as index.
-public enum GenericError: DomainErrorCode {
-    case internalError, validationFailed, notFound, conflict, unauthorized, forbidden, gone
-    case paymentRequired, methodNotAllowed, notAcceptable, requestTimeout, preconditionFailed
-    case payloadTooLarge, unsupportedMediaType, unprocessableEntity, locked, preconditionRequired
-    case tooManyRequests, notImplemented, serviceUnavailable, gatewayTimeout
-
-    public static let domain = "generic"
-    public static let prefix = 1
-    public var spec: ErrorSpec {
-        switch self {
-        case .internalError: ErrorSpec(0, status: 500, "INTERNAL_ERROR")
-        case .validationFailed: ErrorSpec(1, status: 400, "VALIDATION_FAILED")
-        case .notFound: ErrorSpec(2, status: 404, "NOT_FOUND")
-        case .conflict: ErrorSpec(3, status: 409, "CONFLICT")
-        case .unauthorized: ErrorSpec(4, status: 401, "UNAUTHORIZED")
-        case .forbidden: ErrorSpec(5, status: 403, "FORBIDDEN")
-        case .gone: ErrorSpec(6, status: 410, "GONE")
-        case .paymentRequired: ErrorSpec(402, status: 402, "PAYMENT_REQUIRED")
-        case .methodNotAllowed: ErrorSpec(405, status: 405, "METHOD_NOT_ALLOWED")
-        case .notAcceptable: ErrorSpec(406, status: 406, "NOT_ACCEPTABLE")
-        case .requestTimeout: ErrorSpec(408, status: 408, "REQUEST_TIMEOUT")
-        case .preconditionFailed: ErrorSpec(412, status: 412, "PRECONDITION_FAILED")
-        case .payloadTooLarge: ErrorSpec(413, status: 413, "PAYLOAD_TOO_LARGE")
-        case .unsupportedMediaType: ErrorSpec(415, status: 415, "UNSUPPORTED_MEDIA_TYPE")
-        case .unprocessableEntity: ErrorSpec(422, status: 422, "UNPROCESSABLE_ENTITY")
-        case .locked: ErrorSpec(423, status: 423, "LOCKED")
-        case .preconditionRequired: ErrorSpec(428, status: 428, "PRECONDITION_REQUIRED")
-        case .tooManyRequests: ErrorSpec(429, status: 429, "TOO_MANY_REQUESTS")
-        case .notImplemented: ErrorSpec(501, status: 501, "NOT_IMPLEMENTED")
-        case .serviceUnavailable: ErrorSpec(503, status: 503, "SERVICE_UNAVAILABLE")
-        case .gatewayTimeout: ErrorSpec(504, status: 504, "GATEWAY_TIMEOUT")
-        }
-    }
+@DomainErrors(domain: "generic", prefix: 1)
+public enum GenericError {
+    @ErrorCode(0, .internalServerError)
+    case internalError
+    @ErrorCode(1, .badRequest)
+    case validationFailed
+    @ErrorCode(2, .notFound)
+    case notFound
+    @ErrorCode(3, .conflict)
+    case conflict
+    @ErrorCode(4, .unauthorized)
+    case unauthorized
+    @ErrorCode(5, .forbidden)
+    case forbidden
+    @ErrorCode(6, .gone)
+    case gone
+    @ErrorCode(402, 402)
+    case paymentRequired
+    @ErrorCode(405, .methodNotAllowed)
+    case methodNotAllowed
+    @ErrorCode(406, .notAcceptable)
+    case notAcceptable
+    @ErrorCode(408, .requestTimeout)
+    case requestTimeout
+    @ErrorCode(412, .preconditionFailed)
+    case preconditionFailed
+    @ErrorCode(413, .contentTooLarge)
+    case payloadTooLarge
+    @ErrorCode(415, .unsupportedMediaType)
+    case unsupportedMediaType
+    @ErrorCode(422, .unprocessableContent)
+    case unprocessableEntity
+    @ErrorCode(423, 423)
+    case locked
+    @ErrorCode(428, .preconditionRequired)
+    case preconditionRequired
+    @ErrorCode(429, .tooManyRequests)
+    case tooManyRequests
+    @ErrorCode(501, .notImplemented)
+    case notImplemented
+    @ErrorCode(503, .serviceUnavailable)
+    case serviceUnavailable
+    @ErrorCode(504, .gatewayTimeout)
+    case gatewayTimeout
 }
 
 extension CqrsError {

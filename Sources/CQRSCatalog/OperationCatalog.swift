@@ -47,6 +47,8 @@ public struct OperationCatalog: Sendable {
     public private(set) var schemas: [String: JSONValue] = [:]
     /// The aggregate types registered, in order.
     public private(set) var aggregateTypes: [String] = []
+    /// The error domain owning each internal-code prefix, so two domains never share internal codes.
+    private var errorPrefixes: [Int: String] = [InfrastructureError.prefix: InfrastructureError.domain, GenericError.prefix: GenericError.domain]
     /// The options in force.
     public let options: Options
     /// The projector feeding the registered views and latest states, if any: their reads then take
@@ -93,6 +95,7 @@ public struct OperationCatalog: Sendable {
         let commandOutput = NamedSchema(
             name: pascal + "CommandResult", schema: Self.commandResultSchema(state: A.jsonSchema.json, event: A.Event.jsonSchema.json))
         let commandErrors: [OperationError] = [.invalid, .conflict, .keyReused, .unavailable] + OperationError.domain(A.errorCodes)
+        try claimErrorPrefixes(A.errorCodes)
         aggregateTypes.append(type)
 
         for command in try Self.cases(of: A.CreateCommand.jsonSchema, defaultName: "create", group: type) {
@@ -293,6 +296,19 @@ public struct OperationCatalog: Sendable {
         }
         for keyword in ["oneOf", "anyOf", "allOf"] where operation.input.schema[keyword] != nil {
             throw refuse("its input schema has a top-level \(keyword)")
+        }
+    }
+
+    /// Refuses error codes whose prefix another domain already uses (their internal codes would clash).
+    private mutating func claimErrorPrefixes(_ codes: [any DomainErrorCode]) throws {
+        func owner(_ code: some DomainErrorCode) -> (prefix: Int, domain: String) { (type(of: code).prefix, type(of: code).domain) }
+        for code in codes {
+            let (prefix, domain) = owner(code)
+            if let other = errorPrefixes[prefix], other != domain {
+                throw InfrastructureError.configurationError.error(
+                    "The error domains '\(other)' and '\(domain)' share the prefix \(prefix): their internal codes would clash")
+            }
+            errorPrefixes[prefix] = domain
         }
     }
 

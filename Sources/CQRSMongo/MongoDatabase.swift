@@ -2,6 +2,7 @@ import CMongoC
 import CQRS
 import CQRSSchema
 import Foundation
+import Logging
 import NIOPosix
 
 /// A MongoDB deployment (standalone or replica set) through a libmongoc client pool.
@@ -37,12 +38,15 @@ public final class MongoDatabase: Sendable {
     public let description: String
     private let pool: ClientPool
     private let threads: NIOThreadPool
+    /// Where driver failures are logged with the driver's own text (clients only see a code).
+    let logger: Logger
 
     private init(name: String, sharing other: MongoDatabase) {
         self.name = name
         self.description = other.description + " (database \(name))"
         self.pool = other.pool
         self.threads = other.threads
+        self.logger = other.logger
     }
 
     /// Another database of the same deployment, on the same connections and threads (a shutdown of
@@ -64,8 +68,9 @@ public final class MongoDatabase: Sendable {
     /// Connects lazily to the deployment of a `mongodb://` (or `mongodb+srv://`) URL: the first
     /// operation opens the connections.
     /// - Throws: 500 `CONFIGURATION_ERROR` for an invalid URL.
-    public init(url: String, options: Options = .init()) throws {
+    public init(url: String, options: Options = .init(), logger: Logger = Logger(label: "cqrs.mongo")) throws {
         _ = Self.driver
+        self.logger = logger
         guard url.hasPrefix("mongodb://") || url.hasPrefix("mongodb+srv://") else {
             throw InfrastructureError.configurationError.error("A MongoDB URL starts with mongodb:// or mongodb+srv://")
         }
@@ -124,7 +129,11 @@ public final class MongoDatabase: Sendable {
                 return try body(MongoSession(client: client, database: database))
             }
         } catch let error as MongoError {
-            throw error.cqrs
+            let mapped = error.cqrs
+            logger.log(
+                level: mapped.status == 503 ? .warning : .error, "MongoDB operation failed",
+                metadata: ["error": "\(error.driverText)", "code": "\(mapped.code)", "database": "\(database)"])
+            throw mapped
         } catch let error as CqrsError {
             throw error
         } catch {
@@ -244,6 +253,14 @@ enum MongoError: Error {
     /// MongoDB's duplicate key error code.
     static let duplicateKey = 11000
 
+    /// What the driver or server said (for the log only: it names hosts and databases).
+    var driverText: String {
+        switch self {
+        case .server(let code, let message): "error \(code): \(message)"
+        case .unavailable(let message), .tooLarge(let message), .malformed(let message): message
+        }
+    }
+
     var cqrs: CqrsError {
         switch self {
         case .server(let code, _) where [6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436].contains(code):
@@ -254,8 +271,10 @@ enum MongoError: Error {
             CqrsError.validation("The document is too large for MongoDB (error \(code))", details: ["code": .int(code)])
         case .server(let code, _):
             CqrsError.database("MongoDB error \(code)", details: ["code": .int(code)])
-        case .unavailable(let message):
-            InfrastructureError.serviceUnavailable.error(message, details: ["reason": "unreachable"])
+        case .unavailable:
+            InfrastructureError.serviceUnavailable.error(
+                "MongoDB is unreachable or did not answer in time; the outcome of a write in flight is unknown",
+                details: ["reason": "unreachable"])
         case .tooLarge:
             CqrsError.validation("The request is too large for one MongoDB document (16 MB)")
         case .malformed(let what):

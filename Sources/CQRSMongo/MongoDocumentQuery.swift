@@ -38,7 +38,10 @@ enum MongoDocumentQuery {
             guard case .object(let fields) = value else { return }
             for (name, child) in fields.sorted(by: { $0.key < $1.key }) {
                 let childPath = path.isEmpty ? name : path + "." + name
-                leaves.append(.document(["p": .string(childPath), "t": .int64(rank(child)), "v": comparable(child)]))
+                // Filters compare scalars only, so a composite leaf carries its rank, not a copy of its text.
+                var leaf: BSONDocument = ["p": .string(childPath), "t": .int64(rank(child))]
+                if rank(child) < 4 { leaf["v"] = BSON(child) }
+                leaves.append(.document(leaf))
                 walk(child, childPath)
             }
         }
@@ -113,13 +116,14 @@ enum MongoDocumentQuery {
         return .document(["f": .document(["$elemMatch": .document(match)])])
     }
 
-    /// A regular expression matching `text` literally.
+    /// A regular expression matching `text` literally (scalar by scalar: a metacharacter followed
+    /// by a combining mark is one `Character` but still a metacharacter to the regex engine).
     static func escapeRegex(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            if "\\^$.|?*+()[]{}-/#".contains(character) { out.append("\\") }
-            out.append(character)
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if "\\^$.|?*+()[]{}-/#".unicodeScalars.contains(scalar) { out.append("\\") }
+            out.append(scalar)
         }
-        return out
+        return String(out)
     }
 }

@@ -22,21 +22,25 @@ extension MongoEventStore {
             let now = ContinuousClock.now
             let since = gaps.withLock { gaps in
                 if gaps.count > 1024 { gaps.removeAll() }
-                if let since = gaps[gap] { return since }
-                gaps[gap] = now
+                if let since = gaps[gap.lowerBound] { return since }
+                gaps[gap.lowerBound] = now
                 return now
             }
             if now - since >= gapTimeout {
-                try await database.run { Self.void($0, gap) }
-                gaps.withLock { _ = $0.removeValue(forKey: gap) }
+                // Every number of the gap was claimed before the commit that follows it, and was seen
+                // missing since that commit appeared: they are voided together, not one timeout each.
+                let numbers = gap.lowerBound..<min(gap.upperBound, gap.lowerBound + 4096)
+                try await database.run { session in for number in numbers { Self.void(session, number) } }
+                gaps.withLock { _ = $0.removeValue(forKey: gap.lowerBound) }
             } else {
                 try await Task.sleep(for: .milliseconds(2))
             }
         }
     }
 
-    /// Up to `limit` events above `position`, and the first missing commit number that stopped the scan.
-    private static func scan(_ session: MongoSession, after position: Int64, limit: Int) throws -> (rows: [StoredEventRow], gap: Int64?) {
+    /// Up to `limit` events above `position`, and the missing commit numbers that stopped the scan
+    /// (up to the next number present).
+    private static func scan(_ session: MongoSession, after position: Int64, limit: Int) throws -> (rows: [StoredEventRow], gap: Range<Int64>?) {
         var expected = max(position >> 20, 1)
         var rows: [StoredEventRow] = []
         while rows.count < limit {
@@ -46,7 +50,7 @@ extension MongoEventStore {
                  "limit": .int64(Int64(asked))], collection: "commits")
             for document in page {
                 let seq = Int64(try int(document, "seq"))
-                if seq > expected { return (rows, expected) }
+                if seq > expected { return (rows, expected..<seq) }
                 expected = seq + 1
                 rows += try Self.rows(document).lazy.filter { $0.position > position }
             }

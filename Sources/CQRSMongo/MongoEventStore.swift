@@ -33,7 +33,7 @@ public final class MongoEventStore: EventStore {
     static let separator = "\u{1F}"
 
     /// A store in `database`, its indexes created if missing.
-    public init(database: MongoDatabase, gapTimeout: Duration = .seconds(2)) async throws {
+    public init(database: MongoDatabase, gapTimeout: Duration = .seconds(1)) async throws {
         self.database = database
         self.gapTimeout = gapTimeout
         try await database.run { session in

@@ -92,7 +92,7 @@ extension MongoReadStorage {
                 checkpoint["owner"]?.string == commit.owner, let epoch = checkpoint["ep"]?.int64
             else { return false }
             let before = try Self.contents(session, writes.map(\.key), asOf: commit.from)
-            let updates: [BSON] = writes.map { key, document in
+            let updates: [BSON] = try writes.map { key, document in
                 var stored = document ?? [
                     "_id": .string(Self.documentId(key.id, parentId: key.parentId)), "m": .string(type), "p": .string(key.parentId ?? ""),
                     "i": .string(key.id), "del": true,
@@ -101,12 +101,13 @@ extension MongoReadStorage {
                 stored["pos"] = .int64(commit.to)
                 stored["ep"] = .int64(epoch)
                 stored["b"] = .document(["j": earlier?.text.map(BSON.string) ?? .null, "pos": .int64(earlier?.position ?? 0)])
+                try Self.checkSize(stored, key: key)
                 let fence: BSONDocument = [
                     "_id": stored["_id"]!, "$or": .array([.document(["ep": .document(["$lte": .int64(epoch)])]), .document(["ep": .document(["$exists": false])])]),
                 ]
                 return .document(["q": .document(fence), "u": .document(stored), "upsert": true])
             }
-            for chunk in stride(from: 0, to: updates.count, by: 500).map({ Array(updates[$0..<min($0 + 500, updates.count)]) }) {
+            for chunk in Self.chunks(updates) {
                 let (_, errors) = try session.write(["update": "read_models", "updates": .array(chunk), "ordered": false])
                 // A duplicate key: the document has a newer epoch, this writer has been deposed.
                 if let error = errors.values.first(where: { $0.code != MongoError.duplicateKey }) {
@@ -162,6 +163,23 @@ extension MongoReadStorage {
                 ])]),
             ])
         }
+    }
+
+    /// Updates in commands of at most 500 statements and about 8 MB (MongoDB takes 48 MB per
+    /// message, 16 MB per document): one large document never holds the others back.
+    private static func chunks(_ updates: [BSON]) -> [[BSON]] {
+        var chunks: [[BSON]] = [[]]
+        var bytes = 0
+        for update in updates {
+            let size = update.document.map { $0.bytes.count } ?? 0
+            if !chunks[chunks.count - 1].isEmpty, chunks[chunks.count - 1].count >= 500 || bytes + size > 8 << 20 {
+                chunks.append([])
+                bytes = 0
+            }
+            chunks[chunks.count - 1].append(update)
+            bytes += size
+        }
+        return chunks.filter { !$0.isEmpty }
     }
 
     private static func checkpointDocument(_ session: MongoSession, _ projection: String) throws -> BSONDocument? {

@@ -50,6 +50,7 @@ public final class MongoReadStorage<Model: ReadModel>: ReadStorage {
     public func upsert(_ model: Model) async throws {
         try Model.checkKey(id: model.id, parentId: model.parentId)
         let document = try Self.document(model, key: ViewKey(id: model.id, parentId: model.parentId))
+        try Self.checkSize(document, key: ViewKey(id: model.id, parentId: model.parentId))
         try await database.run { session in
             let (_, errors) = try session.write([
                 "update": "read_models",
@@ -74,7 +75,9 @@ public final class MongoReadStorage<Model: ReadModel>: ReadStorage {
         if let filter = query.filter { conditions.append(MongoDocumentQuery.translate(filter)) }
         let filter: BSON = .document(["$and": .array(conditions)])
         var sort: [(String, BSON)] = []
-        for key in query.sort {
+        var sorted: Set<String> = []
+        // A repeated field orders nothing more (and a sort document must not repeat a key).
+        for key in query.sort where sorted.insert(key.field).inserted {
             let names = MongoDocumentQuery.sortFields(key.field)
             let direction: BSON = key.descending ? .int32(-1) : .int32(1)
             sort += [(names.rank, direction), (names.value, direction)]
@@ -100,6 +103,17 @@ public final class MongoReadStorage<Model: ReadModel>: ReadStorage {
         ]
         for (name, value) in MongoDocumentQuery.sortKeys(json, fields: Model.sortableFields) { document[name] = value }
         return document
+    }
+
+    /// MongoDB stores documents of up to 16 MiB; the stored form holds the JSON text, its leaves, sort
+    /// keys and (for a projector) the previous text, so a view document must stay well below that.
+    /// - Throws: 400 `VALIDATION_FAILED` naming the document, before anything is sent.
+    static func checkSize(_ document: BSONDocument, key: ViewKey) throws {
+        let size = document.bytes.count
+        guard size > 16 << 20 else { return }
+        throw CqrsError.validation(
+            "The \(Model.modelType) document '\(key.id)' would take \(size) bytes in MongoDB, over its 16 MiB document limit",
+            details: ["bytes": .int(size), "limit": .int(16 << 20)])
     }
 
     static func decode(_ text: String) throws -> Model {

@@ -3,5 +3,5 @@ import SwiftSyntaxMacros
 
 @main
 struct CQRSSchemaMacrosPlugin: CompilerPlugin {
-    let providingMacros: [any Macro.Type] = [SchemaMacro.self, EventTypesMacro.self, EventTypeMacro.self]
+    let providingMacros: [any Macro.Type] = [SchemaMacro.self, EventTypesMacro.self, EventTypeMacro.self, DomainErrorsMacro.self, ErrorCodeMacro.self]
 }

@@ -108,11 +108,10 @@ public enum CounterCommand: Codable, Sendable, Equatable {
 }
 
 /// The suite's domain error (prefix 99).
-public enum ConformanceError: DomainErrorCode {
+@DomainErrors(domain: "conformance", prefix: 99)
+public enum ConformanceError {
+    @ErrorCode(1, .badRequest)
     case refused
-    public static let domain = "conformance"
-    public static let prefix = 99
-    public var spec: ErrorSpec { ErrorSpec(1, status: 400, "REFUSED") }
 }
 
 /// A document with fields of every kind, for the read-storage checks.

@@ -22,6 +22,9 @@ struct RSQLTests {
         #expect(try RSQL.parse("n=='007'") == .compare(field: "n", op: .eq, value: "007"), "a quoted value is a string")
         #expect(try RSQL.parse("n=like=ab*") == .compare(field: "n", op: .startsWith, value: "ab"))
         #expect(try RSQL.parse("n=like=*ab*") == .compare(field: "n", op: .contains, value: "ab"))
+        // A wildcard followed by a combining mark is still a wildcard (scalars, not characters).
+        #expect(try RSQL.parse("n=like=\"*\u{301}*\"") == .compare(field: "n", op: .contains, value: "\u{301}"))
+        #expect(throws: (any Error).self) { try RSQL.parse("n=like=\"a*\u{301}b\"") }
         #expect(try RSQL.parse("n=ge=9223372036854775808") == .compare(field: "n", op: .gte, value: 9_223_372_036_854_775_808.0))
     }
 

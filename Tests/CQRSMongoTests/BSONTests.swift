@@ -33,6 +33,13 @@ struct BSONTests {
         let text = "a.b*c(d)[e]{f}|g^h$i\\j+k?l-m/n#o tail"
         #expect(regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil)
         #expect(regex.firstMatch(in: "aXb", range: NSRange(location: 0, length: 3)) == nil)
+        // A metacharacter followed by a combining mark is one Character but still escaped.
+        for needle in [".\u{301}", "(\u{301}", "*\u{301}", "[\u{200D}"] {
+            let literal = try NSRegularExpression(pattern: MongoDocumentQuery.escapeRegex(needle))
+            #expect(literal.firstMatch(in: "e\u{301}", range: NSRange(location: 0, length: 2)) == nil, "\(needle)")
+            let haystack = "x" + needle
+            #expect(literal.firstMatch(in: haystack, range: NSRange(haystack.startIndex..., in: haystack)) != nil, "\(needle)")
+        }
     }
 
     @Test func leavesTagEveryPathWithItsKind() {

@@ -82,7 +82,8 @@ struct MongoStoreTests {
         let store = try await MongoEventStore(database: try MongoTestEnvironment.freshDatabase(real: false), gapTimeout: .milliseconds(400))
         let engine = engine(store)
         let first = try #require(try await engine.create(.open(owner: "a"), context: CommandContext()).globalPosition)
-        let dead = try await store.database.run { try MongoEventStore.claimNumber($0) }
+        // Three writers died after claiming their numbers.
+        let dead = try await store.database.run { session in try (0..<3).map { _ in try MongoEventStore.claimNumber(session) } }
         let later = try #require(try await engine.create(.open(owner: "b"), context: CommandContext()).globalPosition)
         let before = try await store.logExtent(after: 0)
         #expect(before.head == first, "the head stops before the missing number")
@@ -90,10 +91,14 @@ struct MongoStoreTests {
         let events = try await store.readAll(after: first, limit: 10)
         #expect(ContinuousClock.now - start >= .milliseconds(400), "the reader waited for the number")
         #expect(events.map(\.globalPosition) == [later])
+        let voids = try await store.database.run { session in
+            try session.documents(["find": "commits", "filter": ["void": true]], collection: "commits").compactMap { $0["seq"]?.int64 }
+        }
+        #expect(voids.sorted() == dead, "the whole gap was voided at once")
         // The dead writer's insert, had it come late, loses on the number's unique index.
         let late = try await store.database.run { session in
             try session.write([
-                "insert": "commits", "documents": .array([.document(["_id": "late", "seq": .int64(dead), "n": 1])]),
+                "insert": "commits", "documents": .array([.document(["_id": "late", "seq": .int64(dead[0]), "n": 1])]),
             ]).errors[0]
         }
         #expect(late?.code == MongoError.duplicateKey && late.map { MongoEventStore.indexName($0.message) } == "seq", "\(String(describing: late))")

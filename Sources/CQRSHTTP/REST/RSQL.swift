@@ -113,12 +113,16 @@ struct RSQL {
     /// `=like=` with `*` wildcards: `abc*` starts with, `*abc*` contains, `abc` equals.
     private func like(field: String, _ value: JSONValue) throws(ParseError) -> Filter {
         guard case .string(let pattern) = value else { throw failure("=like= takes a text pattern") }
-        if pattern.allSatisfy({ $0 == "*" }) { return .compare(field: field, op: .startsWith, value: "") }
-        let body = pattern.trimmingPrefix("*")
-        let leading = body.count != pattern.count
-        let trailing = body.hasSuffix("*")
-        let needle = String(trailing ? body.dropLast() : body[...])
-        guard !needle.contains("*") else { throw failure("=like= supports abc*, *abc* and abc, not inner wildcards") }
+        // Unicode scalars, not characters: a `*` followed by a combining mark is still a wildcard.
+        var scalars = Array(pattern.unicodeScalars)
+        if scalars.allSatisfy({ $0 == "*" }) { return .compare(field: field, op: .startsWith, value: "") }
+        let leading = scalars.first == "*"
+        if leading { scalars.removeFirst() }
+        let trailing = scalars.last == "*"
+        if trailing { scalars.removeLast() }
+        guard !scalars.contains("*") else { throw failure("=like= supports abc*, *abc* and abc, not inner wildcards") }
+        var needle = ""
+        needle.unicodeScalars.append(contentsOf: scalars)
         switch (leading, trailing) {
         case (false, false): return .compare(field: field, op: .eq, value: .string(needle))
         case (false, true): return .compare(field: field, op: .startsWith, value: .string(needle))

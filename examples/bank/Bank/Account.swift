@@ -127,18 +127,15 @@ public enum AccountCommand: Codable, Sendable, Equatable {
 }
 
 /// The account domain's error codes (prefix 10).
-public enum AccountError: DomainErrorCode {
-    case insufficientFunds, invalidAmount, accountClosed, invalidOwner
-
-    public static let domain = "account"
-    public static let prefix = 10
-    public var spec: ErrorSpec {
-        switch self {
-        case .insufficientFunds: ErrorSpec(1, status: 400, "INSUFFICIENT_FUNDS")
-        case .invalidAmount: ErrorSpec(2, status: 400, "INVALID_AMOUNT", hint: "Amounts are positive whole numbers of cents.")
-        // The code is DOMAIN_NAME, so this reads ACCOUNT_CLOSED.
-        case .accountClosed: ErrorSpec(3, status: 410, "CLOSED", hint: "A closed account takes no more commands: open a new one.")
-        case .invalidOwner: ErrorSpec(4, status: 400, "INVALID_OWNER")
-        }
-    }
+@DomainErrors(domain: "account", prefix: 10)
+public enum AccountError {
+    @ErrorCode(1, .badRequest)
+    case insufficientFunds
+    @ErrorCode(2, .badRequest, hint: "Amounts are positive whole numbers of cents.")
+    case invalidAmount
+    // The code is DOMAIN_NAME, so this reads ACCOUNT_CLOSED.
+    @ErrorCode(3, .gone, name: "CLOSED", hint: "A closed account takes no more commands: open a new one.")
+    case accountClosed
+    @ErrorCode(4, .badRequest)
+    case invalidOwner
 }

@@ -93,15 +93,10 @@ public enum UserRightCommand: Codable, Sendable, Equatable {
 }
 
 /// The user-right domain's error codes (prefix 11).
-public enum UserRightError: DomainErrorCode {
-    case alreadyRevoked, invalidPair
-
-    public static let domain = "user_right"
-    public static let prefix = 11
-    public var spec: ErrorSpec {
-        switch self {
-        case .alreadyRevoked: ErrorSpec(1, status: 409, "ALREADY_REVOKED")
-        case .invalidPair: ErrorSpec(2, status: 400, "INVALID_PAIR")
-        }
-    }
+@DomainErrors(domain: "user_right", prefix: 11)
+public enum UserRightError {
+    @ErrorCode(1, .conflict)
+    case alreadyRevoked
+    @ErrorCode(2, .badRequest)
+    case invalidPair
 }

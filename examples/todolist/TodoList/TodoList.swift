@@ -160,21 +160,20 @@ public enum TodoCommand: Codable, Sendable, Equatable {
 }
 
 /// The to-do domain's error codes (prefix 20).
-public enum TodoError: DomainErrorCode {
-    case itemNotFound, listArchived, invalidTitle, itemAlreadyCompleted, itemNotCompleted, invalidText
-
-    public static let domain = "todolist"
-    public static let prefix = 20
-    public var spec: ErrorSpec {
-        switch self {
-        case .itemNotFound: ErrorSpec(1, status: 404, "ITEM_NOT_FOUND")
-        case .listArchived: ErrorSpec(2, status: 409, "LIST_ARCHIVED")
-        case .invalidTitle: ErrorSpec(3, status: 400, "INVALID_TITLE")
-        case .itemAlreadyCompleted: ErrorSpec(4, status: 409, "ITEM_ALREADY_COMPLETED")
-        case .itemNotCompleted: ErrorSpec(5, status: 409, "ITEM_NOT_COMPLETED")
-        case .invalidText: ErrorSpec(6, status: 400, "INVALID_TEXT")
-        }
-    }
+@DomainErrors(domain: "todolist", prefix: 20)
+public enum TodoError {
+    @ErrorCode(1, .notFound)
+    case itemNotFound
+    @ErrorCode(2, .conflict)
+    case listArchived
+    @ErrorCode(3, .badRequest)
+    case invalidTitle
+    @ErrorCode(4, .conflict)
+    case itemAlreadyCompleted
+    @ErrorCode(5, .conflict)
+    case itemNotCompleted
+    @ErrorCode(6, .badRequest)
+    case invalidText
 }
 
 /// One item, listed under its list (a child view).

@@ -11,7 +11,8 @@ How it works (the code: the mongotestserver package beside this file; its __init
 - One thread per connection; one global lock around every command that touches mongomock, so each
   command is atomic and commands are serialized (mongomock is not thread-safe). Accepted sockets
   use TCP_NODELAY; a command costs one recv, one write to the journal if it changed anything,
-  and one send.
+  and one send. The connection of a sequential client polls for its next command for 0.2 ms
+  before blocking (a blocked thread wakes up late on an idle virtual machine).
 - Wire protocol: 16-byte header; OP_QUERY (2004) for commands on `DB.$cmd` (the handshake), answered
   with OP_REPLY (1); OP_MSG (2013) with kind-0 and kind-1 sections, checksumPresent (CRC ignored) and
   moreToCome (no reply). Replies are OP_MSG with flags 0 and one kind-0 section.

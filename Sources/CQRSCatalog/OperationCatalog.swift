@@ -47,6 +47,9 @@ public struct OperationCatalog: Sendable {
     public private(set) var schemas: [String: JSONValue] = [:]
     /// The aggregate types registered, in order.
     public private(set) var aggregateTypes: [String] = []
+    /// The schemas the servers of this catalog publish (MCP resources `cqrs://schemas/…`): the shared
+    /// contract, plus what the application adds.
+    public var publishedSchemas: [PublishedSchema] = PublishedSchema.contract
     /// The error domain owning each internal-code prefix, so two domains never share internal codes.
     private var errorPrefixes: [Int: String] = [InfrastructureError.prefix: InfrastructureError.domain, GenericError.prefix: GenericError.domain]
     /// The options in force.

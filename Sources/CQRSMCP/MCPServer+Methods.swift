@@ -34,8 +34,10 @@ extension MCPServer {
         case "tools/call":
             return try await callTool(params: params, era: era, context: context)
         case "resources/list":
-            _ = try page(count: 0, cursor: params, kind: "resources")
-            let result: [String: JSONValue] = ["resources": .array([])]
+            let resources = provider.resources
+            let (range, next) = try page(count: resources.count, cursor: params, kind: "resources")
+            var result: [String: JSONValue] = ["resources": .array(resources[range].map { resourceJSON($0, version: era.version) })]
+            if let next { result["nextCursor"] = .string(next) }
             return modern ? cacheable(result) : result
         case "resources/templates/list":
             let templates = provider.resourceTemplates

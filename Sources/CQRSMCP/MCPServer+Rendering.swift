@@ -51,6 +51,14 @@ extension MCPServer {
         return .object(object)
     }
 
+    func resourceJSON(_ resource: MCPResource, version: String) -> JSONValue {
+        var object: [String: JSONValue] = ["uri": .string(resource.uri), "name": .string(resource.name)]
+        if let title = resource.title, version != "2025-03-26" { object["title"] = .string(title) }
+        if let description = resource.description { object["description"] = .string(description) }
+        if let mimeType = resource.mimeType { object["mimeType"] = .string(mimeType) }
+        return .object(object)
+    }
+
     func templateJSON(_ template: MCPResourceTemplate, version: String) -> JSONValue {
         var object: [String: JSONValue] = ["uriTemplate": .string(template.uriTemplate), "name": .string(template.name)]
         if let title = template.title, version != "2025-03-26" { object["title"] = .string(title) }

@@ -78,6 +78,29 @@ public struct MCPToolResult: Sendable, Hashable {
 }
 
 /// A resource template as listed by `resources/templates/list`.
+/// A resource with a fixed URI (`resources/list`), e.g. a published schema.
+public struct MCPResource: Sendable, Hashable {
+    /// The resource's URI, e.g. `cqrs://schemas/bank/account.events`.
+    public var uri: String
+    /// A programmatic name.
+    public var name: String
+    /// A human title.
+    public var title: String?
+    /// What the resource holds.
+    public var description: String?
+    /// The media type of its contents.
+    public var mimeType: String?
+
+    /// Creates a resource.
+    public init(uri: String, name: String, title: String?, description: String?, mimeType: String?) {
+        self.uri = uri
+        self.name = name
+        self.title = title
+        self.description = description
+        self.mimeType = mimeType
+    }
+}
+
 public struct MCPResourceTemplate: Sendable, Hashable {
     /// An RFC 6570 URI template, e.g. `cqrs://account/{id}`.
     public var uriTemplate: String
@@ -214,6 +237,8 @@ public protocol MCPToolProvider: Sendable {
     /// and infrastructure errors: return a result with `isError: true`. Any other thrown error is a
     /// server fault (-32603, details hidden).
     func callTool(name: String, arguments: JSONValue?, context: MCPCallContext) async throws -> MCPToolResult
+    /// The resources with fixed URIs, in a stable order (none by default).
+    var resources: [MCPResource] { get }
     /// The resource templates, in a stable order.
     var resourceTemplates: [MCPResourceTemplate] { get }
     /// Reads a resource; throw ``MCPError/resourceNotFound(_:)`` or ``MCPError/invalidParams(_:data:)``.
@@ -229,6 +254,8 @@ public protocol MCPToolProvider: Sendable {
 }
 
 extension MCPToolProvider {
+    public var resources: [MCPResource] { [] }
+
     public var supportsSubscriptions: Bool { false }
 
     public func watchResource(uri: String) throws -> AsyncStream<Void> {

@@ -35,6 +35,15 @@ public struct ToolCatalog: MCPToolProvider {
         }
     }
 
+    /// The catalog's published schemas, each at its `$id` (`cqrs://schemas/…`).
+    public var resources: [MCPResource] {
+        catalog.publishedSchemas.map { schema in
+            MCPResource(
+                uri: schema.id, name: schema.path.replacingOccurrences(of: ".schema.json", with: ""), title: schema.title,
+                description: schema.describes, mimeType: "application/schema+json")
+        }
+    }
+
     public var resourceTemplates: [MCPResourceTemplate] {
         aggregateTypes.flatMap { type -> [MCPResourceTemplate] in
             [
@@ -153,6 +162,9 @@ public struct ToolCatalog: MCPToolProvider {
 
     public func readResource(uri: String, context: MCPCallContext) async throws -> [MCPResourceContent] {
         guard uri.hasPrefix("cqrs://") else { throw MCPError.resourceNotFound(uri) }
+        if let schema = catalog.publishedSchemas.first(where: { $0.id == uri }) {
+            return [MCPResourceContent(uri: uri, mimeType: "application/schema+json", text: schema.text)]
+        }
         let parts = uri.dropFirst("cqrs://".count).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 2 || (parts.count == 3 && parts[2] == "events"), aggregateTypes.contains(parts[0]),
             let operation = catalog.operation(named: parts[0] + (parts.count == 2 ? "_get" : "_events")),

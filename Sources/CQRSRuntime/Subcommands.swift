@@ -130,10 +130,17 @@ struct SchemasCommand: AsyncParsableCommand {
     @Option(help: "Write NAME.schema.json files into this folder instead of printing.")
     var output: String?
 
+    @Flag(help: "The published schemas instead (stable $id, as under schemas/): index.json, or every file with --output.")
+    var published = false
+
     func run() async throws {
         let program = ServerProgram.program
         try await reportingFailure(program.description.name) {
             let catalog = try await program.makeCatalog(try await Backend.open("memory:"), OperationCatalog.Options())
+            if published {
+                try Self.writePublished(catalog.publishedSchemas, to: output)
+                return
+            }
             let schemas = catalog.schemas
             guard let output else {
                 print(PublishedJSON.text(.object(schemas)), terminator: "")
@@ -147,6 +154,23 @@ struct SchemasCommand: AsyncParsableCommand {
             }
             print("Wrote \(schemas.count) schemas to \(output)")
         }
+    }
+}
+
+extension SchemasCommand {
+    /// Prints `index.json`, or writes it and every published file (in their folders) under `output`.
+    static func writePublished(_ schemas: [PublishedSchema], to output: String?) throws {
+        guard let output else {
+            print(PublishedSchema.index(schemas), terminator: "")
+            return
+        }
+        let root = URL(fileURLWithPath: output)
+        for (path, text) in schemas.map({ ($0.path, $0.text) }) + [("index.json", PublishedSchema.index(schemas))] {
+            let url = root.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        print("Wrote \(schemas.count) schemas and index.json to \(output)")
     }
 }
 

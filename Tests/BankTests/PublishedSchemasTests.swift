@@ -9,36 +9,10 @@ import Testing
 /// The schemas published under `schemas/`: the shared contract and the bank example, all derived
 /// from the Swift declarations. Regenerate with `scripts/regenerate-schemas`.
 enum PublishedSchemas {
-    static let all: [(path: String, title: String, schema: JSONSchema)] = [
-        ("contract/event-envelope.schema.json", "EventEnvelope", EventEnvelope<JSONValue>.jsonSchema),
-        ("contract/error.schema.json", "CqrsError", CqrsError.jsonSchema),
-        ("contract/problem.schema.json", "ProblemDetails", ProblemDetails.jsonSchema),
-        ("contract/audit-entry.schema.json", "AuditEntry", AuditEntry.jsonSchema),
-        ("bank/account.state.schema.json", "Account", Account.jsonSchema),
-        ("bank/account.events.schema.json", "AccountEvent", AccountEvent.jsonSchema),
-        ("bank/account.create-commands.schema.json", "OpenAccount", OpenAccount.jsonSchema),
-        ("bank/account.update-commands.schema.json", "AccountCommand", AccountCommand.jsonSchema),
-        ("bank/account.latest-state.schema.json", "AggregateState<Account>", AggregateState<Account>.jsonSchema),
-        ("bank/movement.view.schema.json", "Movement", Movement.jsonSchema),
-        ("bank/account-summary.view.schema.json", "AccountSummary", AccountSummary.jsonSchema),
-        ("bank/user-right.state.schema.json", "UserRight", UserRight.jsonSchema),
-        ("bank/user-right.events.schema.json", "UserRightEvent", UserRightEvent.jsonSchema),
-        ("bank/user-right.create-commands.schema.json", "GrantRight", GrantRight.jsonSchema),
-        ("bank/user-right.update-commands.schema.json", "UserRightCommand", UserRightCommand.jsonSchema),
-    ]
+    static let all: [PublishedSchema] = PublishedSchema.contract + BankApp.publishedSchemas
 
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("schemas")
-
-    /// The file's exact text: the schema with `$schema` and `title`, pretty-printed with sorted keys.
-    static func text(title: String, schema: JSONSchema) throws -> String {
-        var json = schema.json.objectValue ?? [:]
-        json["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-        if json["title"] == nil { json["title"] = .string(title) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(JSONValue.object(json)), as: UTF8.self) + "\n"
-    }
 }
 
 @Suite("Published schemas")
@@ -46,16 +20,19 @@ struct PublishedSchemasTests {
     @Test func schemasFolderMatchesTheCode() throws {
         let regenerate = ProcessInfo.processInfo.environment["CQRS_REGENERATE_SCHEMAS"] == "1"
         var drifted: [String] = []
-        for entry in PublishedSchemas.all {
-            let url = PublishedSchemas.root.appendingPathComponent(entry.path)
-            let expected = try PublishedSchemas.text(title: entry.title, schema: entry.schema)
+        var files = PublishedSchemas.all.map { (path: $0.path, text: $0.text) }
+        files.append((path: "index.json", text: PublishedSchema.index(PublishedSchemas.all)))
+        for file in files {
+            let url = PublishedSchemas.root.appendingPathComponent(file.path)
             if regenerate {
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try expected.write(to: url, atomically: true, encoding: .utf8)
-            } else if (try? String(contentsOf: url, encoding: .utf8)) != expected {
-                drifted.append(entry.path)
+                try file.text.write(to: url, atomically: true, encoding: .utf8)
+            } else if (try? String(contentsOf: url, encoding: .utf8)) != file.text {
+                drifted.append(file.path)
             }
         }
+        let ids = PublishedSchemas.all.map(\.id)
+        #expect(Set(ids).count == ids.count, "every $id is unique: \(ids)")
         #expect(drifted.isEmpty, "schemas/ drifted from the code (run scripts/regenerate-schemas): \(drifted)")
     }
 

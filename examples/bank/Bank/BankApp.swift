@@ -76,6 +76,34 @@ public struct BankApp: Sendable {
         try catalog.register(view: Movement.self, storage: storages.movements)
         try catalog.register(view: AccountSummary.self, storage: storages.summaries)
         try catalog.register(userRights, states: storages.userRightStates)
+        catalog.publishedSchemas += Self.publishedSchemas
         self.catalog = catalog
     }
+
+    /// The bank's schemas under `schemas/bank/` (and MCP resources `cqrs://schemas/bank/…`).
+    public static let publishedSchemas: [PublishedSchema] = [
+        PublishedSchema(path: "bank/account.state.schema.json", title: "Account", describes: "The state of an account.", schema: Account.jsonSchema),
+        PublishedSchema(path: "bank/account.events.schema.json", title: "AccountEvent", describes: "The events of an account.", schema: AccountEvent.jsonSchema),
+        PublishedSchema(
+            path: "bank/account.create-commands.schema.json", title: "OpenAccount", describes: "The commands that open an account.",
+            schema: OpenAccount.jsonSchema),
+        PublishedSchema(
+            path: "bank/account.update-commands.schema.json", title: "AccountCommand", describes: "The commands on an open account.",
+            schema: AccountCommand.jsonSchema),
+        PublishedSchema(
+            path: "bank/account.latest-state.schema.json", title: "AggregateState<Account>",
+            describes: "An account's latest state with its id and version, as account_list returns it.", schema: AggregateState<Account>.jsonSchema),
+        PublishedSchema(path: "bank/movement.view.schema.json", title: "Movement", describes: "One money movement of an account (a child view).", schema: Movement.jsonSchema),
+        PublishedSchema(
+            path: "bank/account-summary.view.schema.json", title: "AccountSummary", describes: "One line per account: owner, balance and activity.",
+            schema: AccountSummary.jsonSchema),
+        PublishedSchema(path: "bank/user-right.state.schema.json", title: "UserRight", describes: "The state of a user's right.", schema: UserRight.jsonSchema),
+        PublishedSchema(path: "bank/user-right.events.schema.json", title: "UserRightEvent", describes: "The events of a user right.", schema: UserRightEvent.jsonSchema),
+        PublishedSchema(
+            path: "bank/user-right.create-commands.schema.json", title: "GrantRight", describes: "The command that grants a right.",
+            schema: GrantRight.jsonSchema),
+        PublishedSchema(
+            path: "bank/user-right.update-commands.schema.json", title: "UserRightCommand", describes: "The commands on a granted right.",
+            schema: UserRightCommand.jsonSchema),
+    ]
 }

@@ -78,6 +78,9 @@ public struct CommandContext: Sendable {
     public var clock: WallClock
     /// The id source used for event ids and generated aggregate ids.
     public var ids: IdSource
+    /// The front end's operation that issued the command (an MCP tool, a REST route's operation id),
+    /// carried into log lines; not stored with events.
+    public var operation: String?
 
     /// A context; the request id defaults to a fresh UUID.
     public init(

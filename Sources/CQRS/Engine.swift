@@ -159,7 +159,7 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
         _ command: A.CreateCommand, context: CommandContext = CommandContext(), metadata: [String: String] = [:],
         idempotencyKey: String? = nil
     ) async throws -> CommandResult<A.Event> {
-        try await run(context: context) {
+        try await run(context: context, id: nil) {
             if let idempotencyKey { try Identifier.check(idempotencyKey, as: "idempotencyKey") }
             let claim = try idempotencyKey.map { IdempotencyClaim(key: $0, fingerprint: try fingerprint("create", command)) }
             if let claim, let replay = try await replay(claim) { return replay }
@@ -191,7 +191,7 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
         id: String, _ command: A.UpdateCommand, context: CommandContext = CommandContext(),
         metadata: [String: String] = [:], expectedVersion: Int? = nil, idempotencyKey: String? = nil
     ) async throws -> CommandResult<A.Event> {
-        try await run(context: context) {
+        try await run(context: context, id: id) {
             try Identifier.check(id, as: "id")
             if let idempotencyKey { try Identifier.check(idempotencyKey, as: "idempotencyKey") }
             let claim = try idempotencyKey.map {
@@ -303,16 +303,21 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
     // MARK: - Internals
 
     private func run(
-        context: CommandContext, _ body: () async throws -> CommandResult<A.Event>
+        context: CommandContext, id: String?, _ body: () async throws -> CommandResult<A.Event>
     ) async throws -> CommandResult<A.Event> {
         do {
             return try await body()
         } catch {
             let cqrs = CqrsError.wrapping(error)
+            var metadata: Logger.Metadata = [
+                "requestId": .string(context.requestId), "aggregateType": .string(A.aggregateType), "code": .string(cqrs.code),
+            ]
+            if let id { metadata["aggregateId"] = .string(id) }
+            if let operation = context.operation { metadata["operation"] = .string(operation) }
             if cqrs.status >= 500 {
-                logger.error("Command failed: \(error)", metadata: ["requestId": .string(context.requestId)])
+                logger.error("Command failed: \(error)", metadata: metadata)
             } else {
-                logger.debug("Command refused: \(cqrs)", metadata: ["requestId": .string(context.requestId)])
+                logger.debug("Command refused: \(cqrs.message)", metadata: metadata)
             }
             throw cqrs.with(requestId: context.requestId)
         }

@@ -330,6 +330,8 @@ public struct OperationCatalog: Sendable {
                 details: ["violations": try CQRSJSON.value(of: violations)])
         }
         let started = ContinuousClock.now
+        var context = context
+        context.operation = operation.name
         do {
             let result = try await operation.run(arguments, context)
             OperationMetrics.record(operation, outcome: "ok", since: started)

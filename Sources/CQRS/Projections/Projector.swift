@@ -261,7 +261,9 @@ public final class Projector: Sendable {
             loop.holding = false
             let message = CqrsError.wrapping(error).message
             slot.setFailure(message)
-            logger.error("Projection \(slot.runner.name) failed after position \(loop.position) (attempt \(loop.failures)): \(error)")
+            logger.error(
+                "Projection \(slot.runner.name) failed after position \(loop.position) (attempt \(loop.failures)): \(error)",
+                metadata: ["projection": .string(slot.runner.name), "position": "\(loop.position)", "attempt": "\(loop.failures)"])
             // Only a holder's failure is the projection's: a standby that cannot claim says nothing
             // about the work of the process that holds it.
             if failedWhileHolding {

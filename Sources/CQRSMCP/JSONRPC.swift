@@ -262,12 +262,56 @@ enum RawJSONScanner {
     }
 }
 
+/// The JSON-RPC 2.0 error codes (and MCP's own) the servers answer with.
+public enum JSONRPCErrorCode {
+    /// The message is not JSON.
+    public static let parseError = -32700
+    /// Not a valid JSON-RPC request (or refused by the transport).
+    public static let invalidRequest = -32600
+    /// Unknown method.
+    public static let methodNotFound = -32601
+    /// Invalid parameters (MCP 2026-07-28: also an unknown resource).
+    public static let invalidParams = -32602
+    /// A server fault; details hidden.
+    public static let internalError = -32603
+    /// A server-to-client request timed out or the client went away.
+    public static let requestTimeout = -32001
+    /// An unknown resource (legacy revisions).
+    public static let resourceNotFound = -32002
+    /// `HeaderMismatch` (2026-07-28).
+    public static let headerMismatch = -32020
+    /// `UnsupportedProtocolVersion` (2026-07-28).
+    public static let unsupportedProtocolVersion = -32022
+    /// The 2026-07-28 request-header errors (-32020…-32022): HTTP 400 on Streamable HTTP.
+    public static let headerErrors = -32022 ... -32020
+}
+
+/// The MCP revisions served, ordered by date, and what each one adds.
+public enum MCPRevision: String, CaseIterable, Comparable, Sendable {
+    case r2025_03_26 = "2025-03-26"
+    case r2025_06_18 = "2025-06-18"
+    case r2025_11_25 = "2025-11-25"
+    case r2026_07_28 = "2026-07-28"
+
+    /// The revision a negotiated version names (the oldest served for any other text).
+    public init(version: String) { self = MCPRevision(rawValue: version) ?? .r2025_03_26 }
+
+    public static func < (a: MCPRevision, b: MCPRevision) -> Bool { a.rawValue < b.rawValue }
+
+    /// Titles, `structuredContent` and `outputSchema` (2025-06-18 on).
+    public var hasTitlesAndStructuredContent: Bool { self >= .r2025_06_18 }
+    /// Descriptions of implementations, form-mode elicitation (2025-11-25 on).
+    public var hasImplementationDescriptions: Bool { self >= .r2025_11_25 }
+    /// Elicitation requests carry `mode` (2025-11-25 on).
+    public var hasElicitationModes: Bool { self >= .r2025_11_25 }
+}
+
 /// Protocol constants shared by the transports.
 public enum MCPProtocol {
     /// The 2026-07-28 revision: stateless, per-request `_meta`.
-    public static let modernVersion = "2026-07-28"
+    public static let modernVersion = MCPRevision.r2026_07_28.rawValue
     /// The legacy (initialize-based) revisions served, newest first.
-    public static let legacyVersions = ["2025-11-25", "2025-06-18", "2025-03-26"]
+    public static let legacyVersions = [MCPRevision.r2025_11_25, .r2025_06_18, .r2025_03_26].map(\.rawValue)
     /// Every revision served, newest first.
     public static let allVersions = [modernVersion] + legacyVersions
     /// `_meta` key carrying the per-request protocol version (2026-07-28).
@@ -279,7 +323,7 @@ public enum MCPProtocol {
     /// `_meta` key carrying the server's implementation info on results (2026-07-28).
     public static let serverInfoMetaKey = "io.modelcontextprotocol/serverInfo"
     /// `HeaderMismatch` (2026-07-28).
-    public static let headerMismatchCode = -32020
+    public static let headerMismatchCode = JSONRPCErrorCode.headerMismatch
     /// `UnsupportedProtocolVersion` (2026-07-28).
-    public static let unsupportedProtocolVersionCode = -32022
+    public static let unsupportedProtocolVersionCode = JSONRPCErrorCode.unsupportedProtocolVersion
 }

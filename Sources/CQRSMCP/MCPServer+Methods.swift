@@ -96,7 +96,7 @@ extension MCPServer {
             "content": [["type": "text", "text": .string(outcome.text)]],
             "isError": .bool(outcome.isError),
         ]
-        if let structured = outcome.structuredContent, era.version != "2025-03-26" {
+        if let structured = outcome.structuredContent, MCPRevision(version: era.version).hasTitlesAndStructuredContent {
             result["structuredContent"] = structured
         }
         return result

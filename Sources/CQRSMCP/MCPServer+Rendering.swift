@@ -23,10 +23,9 @@ extension MCPServer {
 
     func implementation(version: String) -> JSONValue {
         var object: [String: JSONValue] = ["name": .string(info.name), "version": .string(info.version)]
-        if version != "2025-03-26" {
-            if let title = info.title { object["title"] = .string(title) }
-        }
-        if version != "2025-03-26", version != "2025-06-18", let description = info.description {
+        let revision = MCPRevision(version: version)
+        if revision.hasTitlesAndStructuredContent, let title = info.title { object["title"] = .string(title) }
+        if revision.hasImplementationDescriptions, let description = info.description {
             object["description"] = .string(description)
         }
         return .object(object)
@@ -36,7 +35,7 @@ extension MCPServer {
         var object: [String: JSONValue] = [
             "name": .string(tool.name), "description": .string(tool.description), "inputSchema": tool.inputSchema,
         ]
-        let legacy0326 = version == "2025-03-26"
+        let legacy0326 = !MCPRevision(version: version).hasTitlesAndStructuredContent
         if !legacy0326 {
             if let title = tool.title { object["title"] = .string(title) }
             if let output = tool.outputSchema { object["outputSchema"] = output }
@@ -53,7 +52,7 @@ extension MCPServer {
 
     func resourceJSON(_ resource: MCPResource, version: String) -> JSONValue {
         var object: [String: JSONValue] = ["uri": .string(resource.uri), "name": .string(resource.name)]
-        if let title = resource.title, version != "2025-03-26" { object["title"] = .string(title) }
+        if let title = resource.title, MCPRevision(version: version).hasTitlesAndStructuredContent { object["title"] = .string(title) }
         if let description = resource.description { object["description"] = .string(description) }
         if let mimeType = resource.mimeType { object["mimeType"] = .string(mimeType) }
         return .object(object)
@@ -61,7 +60,7 @@ extension MCPServer {
 
     func templateJSON(_ template: MCPResourceTemplate, version: String) -> JSONValue {
         var object: [String: JSONValue] = ["uriTemplate": .string(template.uriTemplate), "name": .string(template.name)]
-        if let title = template.title, version != "2025-03-26" { object["title"] = .string(title) }
+        if let title = template.title, MCPRevision(version: version).hasTitlesAndStructuredContent { object["title"] = .string(title) }
         if let description = template.description { object["description"] = .string(description) }
         if let mimeType = template.mimeType { object["mimeType"] = .string(mimeType) }
         return .object(object)

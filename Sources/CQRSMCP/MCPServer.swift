@@ -335,7 +335,7 @@ public final class MCPServer: Sendable {
             let timeout = options.elicitationTimeout
             context.elicit = { message, schema in
                 var request: [String: JSONValue] = ["message": .string(message), "requestedSchema": schema]
-                if era.version >= "2025-11-25" { request["mode"] = "form" }
+                if MCPRevision(version: era.version).hasElicitationModes { request["mode"] = "form" }
                 return try await session.request("elicitation/create", params: .object(request), timeout: timeout)
             }
         }
@@ -350,7 +350,7 @@ public final class MCPServer: Sendable {
             try Task.checkCancellation()
             return .result(id: id, .object(result))
         } catch var error as MCPError {
-            if era.isModern, error.code == -32002 { error.code = -32602 }
+            if era.isModern, error.code == JSONRPCErrorCode.resourceNotFound { error.code = JSONRPCErrorCode.invalidParams }
             return .error(id: id, error)
         } catch is CancellationError {
             return nil

@@ -264,13 +264,13 @@ public final class MCPSession: Sendable {
             if let first { return first }
             // Timed out (or cancelled): drop the pending entry, wake its waiter, and tell the client
             // to close its dialog, so that a late answer is not mistaken for a confirmation.
-            self.state.withLock { $0.pending.removeValue(forKey: id) }?.resume(throwing: MCPError(code: -32001, message: "Request timed out"))
+            self.state.withLock { $0.pending.removeValue(forKey: id) }?.resume(throwing: MCPError(code: JSONRPCErrorCode.requestTimeout, message: "Request timed out"))
             self.notify("notifications/cancelled", params: ["requestId": .string(id), "reason": "The server stopped waiting for the answer"])
             _ = try? await group.next()
-            throw MCPError(code: -32001, message: "The client did not answer \(method) in time")
+            throw MCPError(code: JSONRPCErrorCode.requestTimeout, message: "The client did not answer \(method) in time")
         }
         if let error = outcome["error"] {
-            throw MCPError(code: error["code"]?.intValue ?? -32603, message: error["message"]?.stringValue ?? "The client refused", data: error["data"])
+            throw MCPError(code: error["code"]?.intValue ?? JSONRPCErrorCode.internalError, message: error["message"]?.stringValue ?? "The client refused", data: error["data"])
         }
         return outcome["result"] ?? .null
     }
@@ -281,7 +281,7 @@ public final class MCPSession: Sendable {
             defer { state.pending.removeAll() }
             return Array(state.pending.values)
         }
-        for continuation in waiting { continuation.resume(throwing: MCPError(code: -32001, message: "The client is gone")) }
+        for continuation in waiting { continuation.resume(throwing: MCPError(code: JSONRPCErrorCode.requestTimeout, message: "The client is gone")) }
     }
 
     /// Hands a client's response to the request waiting for it (unknown ids are ignored).

@@ -209,22 +209,22 @@ public struct MCPError: Error, Sendable, Hashable {
     }
 
     /// -32700.
-    public static func parseError(_ message: String) -> MCPError { MCPError(code: -32700, message: message) }
+    public static func parseError(_ message: String) -> MCPError { MCPError(code: JSONRPCErrorCode.parseError, message: message) }
     /// -32600.
-    public static func invalidRequest(_ message: String) -> MCPError { MCPError(code: -32600, message: message) }
+    public static func invalidRequest(_ message: String) -> MCPError { MCPError(code: JSONRPCErrorCode.invalidRequest, message: message) }
     /// -32601.
     public static func methodNotFound(_ method: String) -> MCPError {
-        MCPError(code: -32601, message: "Method not found: \(method)")
+        MCPError(code: JSONRPCErrorCode.methodNotFound, message: "Method not found: \(method)")
     }
     /// -32602 (unknown tool, bad cursor, malformed params).
     public static func invalidParams(_ message: String, data: JSONValue? = nil) -> MCPError {
-        MCPError(code: -32602, message: message, data: data)
+        MCPError(code: JSONRPCErrorCode.invalidParams, message: message, data: data)
     }
     /// -32603, with a fixed message that hides the fault's details.
-    public static let internalError = MCPError(code: -32603, message: "Internal error")
+    public static let internalError = MCPError(code: JSONRPCErrorCode.internalError, message: "Internal error")
     /// -32002 in legacy revisions (the 2026-07-28 revision uses -32602 instead).
     public static func resourceNotFound(_ uri: String) -> MCPError {
-        MCPError(code: -32002, message: "Resource not found", data: ["uri": .string(uri)])
+        MCPError(code: JSONRPCErrorCode.resourceNotFound, message: "Resource not found", data: ["uri": .string(uri)])
     }
 }
 

@@ -233,14 +233,14 @@ public struct ToolCatalog: MCPToolProvider {
         if cqrs.status == 404, let uri { return MCPError.resourceNotFound(uri) }
         if (400..<500).contains(cqrs.status) { return MCPError.invalidParams(cqrs.message, data: data) }
         let message = cqrs.status == 503 ? "Service unavailable: \(cqrs.message)" : cqrs.message
-        return MCPError(code: -32603, message: message, data: data)
+        return MCPError(code: JSONRPCErrorCode.internalError, message: message, data: data)
     }
 
     /// The text content of a result: its JSON, or a summary where that would double a large result.
     /// (2025-03-26 clients get no structuredContent, so they always get the JSON.)
     static func textMirror(of output: JSONValue, version: String) -> String {
         let text = output.serialized()
-        guard version != "2025-03-26", text.utf8.count > textMirrorLimit else { return text }
+        guard MCPRevision(version: version).hasTitlesAndStructuredContent, text.utf8.count > textMirrorLimit else { return text }
         var summary = "The result is \(text.utf8.count) bytes of JSON; it is in structuredContent."
         if let next = output["nextCursor"]?.stringValue { summary += " More follow: pass cursor \(next)." }
         return summary

@@ -85,6 +85,9 @@ public final class MongoDatabase: Sendable {
         ] where !mongoc_uri_has_option(uri, option) {
             mongoc_uri_set_option_as_int32(uri, option, value)
         }
+        // Majority concerns unless the URL says otherwise: an acknowledged commit, and anything a
+        // reader of the global log has seen, then survives a replica-set failover.
+        cqrs_mongo_default_concerns(uri)
         let database = mongoc_uri_get_database(uri).map { String(cString: $0) } ?? "cqrs"
         guard Self.isValidDatabaseName(database) else {
             throw InfrastructureError.configurationError.error("Invalid MongoDB database name '\(database)'")
@@ -136,7 +139,7 @@ public final class MongoDatabase: Sendable {
             throw mapped
         } catch let error as CqrsError {
             throw error
-        } catch {
+        } catch is NIOThreadPoolError.ThreadPoolInactive {
             throw InfrastructureError.serviceUnavailable.error("The MongoDB store is shutting down", details: ["reason": "shutdown"])
         }
     }
@@ -190,40 +193,77 @@ struct MongoSession {
     let client: OpaquePointer
     let database: String
 
-    /// Runs a command and returns its reply.
+    /// How a command inherits the URL's concerns (see `cqrs_mongo_kind_t` in the C shim).
+    enum Kind: Int32 {
+        /// `find`, `count`, `aggregate`: read concern and read preference.
+        case read = 0
+        /// `insert`, `update`, `delete`, `createIndexes`: write concern.
+        case write = 1
+        /// `findAndModify`: both.
+        case readWrite = 2
+        /// `getMore`: neither (it must not repeat the read concern).
+        case plain = 3
+
+        init(_ command: BSONDocument) {
+            switch command.fields.first?.name {
+            case "find", "count", "aggregate": self = .read
+            case "findAndModify": self = .readWrite
+            case "getMore": self = .plain
+            default: self = .write
+            }
+        }
+    }
+
+    /// Runs a command and returns its reply (its kind follows from the command's name).
     /// - Throws: ``MongoError/server(code:message:)`` when the server answers `ok: 0`,
+    ///   ``MongoError/writeConcern(code:message:)`` when a write may not have reached the majority,
     ///   ``MongoError/unavailable(_:)`` when it cannot be reached or does not answer in time.
+    @discardableResult
     func command(_ command: BSONDocument) throws -> BSONDocument {
         let bytes = command.bytes
         var error = bson_error_t()
         var ok = false
         var length: UInt32 = 0
         let reply = bytes.withUnsafeBufferPointer { buffer in
-            cqrs_mongo_command(client, database, buffer.baseAddress, UInt32(buffer.count), &error, &ok, &length)
+            cqrs_mongo_command(client, database, buffer.baseAddress, UInt32(buffer.count), Int32(Kind(command).rawValue), &error, &ok, &length)
         }
         defer { bson_free(reply) }
         let document = reply.flatMap { try? BSONReader.document(Array(UnsafeBufferPointer(start: $0, count: Int(length)))) }
-        if ok, let document { return document }
-        if error.domain == MONGOC_ERROR_SERVER.rawValue || error.domain == MONGOC_ERROR_WRITE_CONCERN.rawValue {
-            throw MongoError.server(code: Int(error.code), message: MongoDatabase.message(error))
+        if ok {
+            guard let document else { throw MongoError.malformed("a reply that does not parse") }
+            return document
         }
-        if error.domain == MONGOC_ERROR_BSON.rawValue || (error.domain == MONGOC_ERROR_COMMAND.rawValue && error.code == MONGOC_ERROR_COMMAND_INVALID_ARG.rawValue) {
-            throw MongoError.tooLarge(MongoDatabase.message(error))
+        let message = MongoDatabase.message(error)
+        switch error.domain {
+        case MONGOC_ERROR_SERVER.rawValue:
+            let labels = document?["errorLabels"]?.array?.compactMap(\.string) ?? []
+            if labels.contains("RetryableWriteError") || labels.contains("TransientTransactionError") {
+                throw MongoError.unavailable("transient server error \(error.code): \(message)")
+            }
+            throw MongoError.server(code: Int(error.code), message: message)
+        case MONGOC_ERROR_WRITE_CONCERN.rawValue: throw MongoError.writeConcern(code: Int(error.code), message: message)
+        case MONGOC_ERROR_BSON.rawValue: throw MongoError.tooLarge(message)
+        case MONGOC_ERROR_COMMAND.rawValue where error.code == MONGOC_ERROR_COMMAND_INVALID_ARG.rawValue:
+            throw message.contains("too large") ? MongoError.tooLarge(message) : MongoError.malformed("a refused command: \(message)")
+        case MONGOC_ERROR_CLIENT.rawValue where error.code == MONGOC_ERROR_CLIENT_AUTHENTICATE.rawValue:
+            throw MongoError.configuration("authentication failed: \(message)")
+        default: throw MongoError.unavailable(message)
         }
-        throw MongoError.unavailable("MongoDB is unreachable: \(MongoDatabase.message(error))")
     }
 
     /// Runs a write command (`insert`, `update`, `delete`) and returns its write errors (code and
     /// message of each refused statement, by index); a server error fails the whole command.
-    func write(_ command: BSONDocument) throws -> (reply: BSONDocument, errors: [Int: (code: Int, message: String)]) {
+    func write(_ command: BSONDocument) throws -> (reply: BSONDocument, errors: [Int: WriteError]) {
         let reply = try self.command(command)
-        var errors: [Int: (code: Int, message: String)] = [:]
+        var errors: [Int: WriteError] = [:]
         for item in reply["writeErrors"]?.array ?? [] {
             guard let error = item.document else { continue }
-            errors[Int(error["index"]?.int64 ?? 0)] = (Int(error["code"]?.int64 ?? 0), error["errmsg"]?.string ?? "")
+            errors[Int(error["index"]?.int64 ?? 0)] = WriteError(
+                code: Int(error["code"]?.int64 ?? 0), message: error["errmsg"]?.string ?? "",
+                keyFields: error["keyPattern"]?.document?.fields.map(\.name) ?? [])
         }
         if let concern = reply["writeConcernError"]?.document {
-            throw MongoError.server(code: Int(concern["code"]?.int64 ?? 64), message: concern["errmsg"]?.string ?? "write concern error")
+            throw MongoError.writeConcern(code: Int(concern["code"]?.int64 ?? 64), message: concern["errmsg"]?.string ?? "write concern error")
         }
         return (reply, errors)
     }
@@ -243,12 +283,33 @@ struct MongoSession {
     }
 }
 
+/// One refused statement of a write command.
+struct WriteError {
+    var code: Int
+    var message: String
+    /// The fields of the unique index a duplicate key violated (from `keyPattern`), when the server says.
+    var keyFields: [String]
+
+    var isDuplicateKey: Bool { code == MongoError.duplicateKey }
+
+    /// Whether this is a duplicate key on the index over exactly `fields` (by `keyPattern`, else by
+    /// the index name in the message, `… index: NAME dup key: …`).
+    func isDuplicate(onIndex name: String, fields: [String]) -> Bool {
+        guard isDuplicateKey else { return false }
+        if !keyFields.isEmpty { return keyFields == fields }
+        guard let start = message.range(of: "index: ") else { return false }
+        return message[start.upperBound...].split(separator: " ").first.map(String.init) == name
+    }
+}
+
 /// What the driver reports, before it becomes a ``CqrsError``.
 enum MongoError: Error {
     case server(code: Int, message: String)
+    case writeConcern(code: Int, message: String)
     case unavailable(String)
     case tooLarge(String)
     case malformed(String)
+    case configuration(String)
 
     /// MongoDB's duplicate key error code.
     static let duplicateKey = 11000
@@ -256,14 +317,14 @@ enum MongoError: Error {
     /// What the driver or server said (for the log only: it names hosts and databases).
     var driverText: String {
         switch self {
-        case .server(let code, let message): "error \(code): \(message)"
-        case .unavailable(let message), .tooLarge(let message), .malformed(let message): message
+        case .server(let code, let message), .writeConcern(let code, let message): "error \(code): \(message)"
+        case .unavailable(let message), .tooLarge(let message), .malformed(let message), .configuration(let message): message
         }
     }
 
     var cqrs: CqrsError {
         switch self {
-        case .server(let code, _) where [6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436].contains(code):
+        case .server(let code, _) where [6, 7, 50, 89, 91, 112, 133, 134, 189, 262, 9001, 10058, 10107, 11600, 11601, 11602, 13435, 13436].contains(code):
             // Host unreachable, network timeout, shutdown in progress, not primary, primary stepped down.
             InfrastructureError.serviceUnavailable.error(
                 "MongoDB is unavailable (error \(code))", details: ["reason": "server", "code": .int(code)])
@@ -271,6 +332,12 @@ enum MongoError: Error {
             CqrsError.validation("The document is too large for MongoDB (error \(code))", details: ["code": .int(code)])
         case .server(let code, _):
             CqrsError.database("MongoDB error \(code)", details: ["code": .int(code)])
+        case .writeConcern(let code, _):
+            InfrastructureError.serviceUnavailable.error(
+                "MongoDB could not confirm the write to the majority (error \(code)); its outcome is unknown",
+                details: ["reason": "writeConcern", "code": .int(code)])
+        case .configuration:
+            InfrastructureError.configurationError.error("MongoDB refused the connection's credentials")
         case .unavailable:
             InfrastructureError.serviceUnavailable.error(
                 "MongoDB is unreachable or did not answer in time; the outcome of a write in flight is unknown",

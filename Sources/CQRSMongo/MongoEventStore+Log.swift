@@ -12,7 +12,11 @@ extension MongoEventStore {
     /// ``gapTimeout`` (see the type's documentation), so a caller always finds its own committed events.
     public func readAll(after position: Int64, limit: Int) async throws -> [EventEnvelope<JSONValue>] {
         guard limit > 0 else { return [] }
-        while true {
+        // Bounded like PostgreSQL's wait: when a gap cannot be voided (a read-only user, a failing
+        // server), the caller gets nothing yet and asks again.
+        let deadline = ContinuousClock.now + gapTimeout * 2 + .milliseconds(500)
+        var pause = Duration.milliseconds(2)
+        while ContinuousClock.now < deadline {
             let (rows, gap) = try await database.run { session in
                 try Self.scan(session, after: position, limit: limit)
             }
@@ -29,13 +33,15 @@ extension MongoEventStore {
             if now - since >= gapTimeout {
                 // Every number of the gap was claimed before the commit that follows it, and was seen
                 // missing since that commit appeared: they are voided together, not one timeout each.
-                let numbers = gap.lowerBound..<min(gap.upperBound, gap.lowerBound + 4096)
-                try await database.run { session in for number in numbers { Self.void(session, number) } }
+                let numbers = Array(gap.lowerBound..<min(gap.upperBound, gap.lowerBound + 4096))
+                try await database.run { Self.void($0, numbers) }
                 gaps.withLock { _ = $0.removeValue(forKey: gap.lowerBound) }
             } else {
-                try await Task.sleep(for: .milliseconds(2))
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .milliseconds(50))
             }
         }
+        return []
     }
 
     /// Up to `limit` events above `position`, and the missing commit numbers that stopped the scan

@@ -45,6 +45,16 @@ public final class MongoEventStore: EventStore {
                     .document(["key": .document(["ik": 1]), "name": "ik", "unique": true, "sparse": true]),
                 ]),
             ])
+            // A counter behind the commits (lost, or restored from an older backup) would hand out
+            // numbers that are taken: move it to the highest one.
+            let last = try session.documents(
+                ["find": "commits", "sort": ["seq": -1], "limit": 1, "projection": ["seq": 1]], collection: "commits").first?["seq"]?.int64 ?? 0
+            if last > 0 {
+                try session.command([
+                    "findAndModify": "counters", "query": .document(["_id": "commits"]),
+                    "update": .document(["$max": .document(["n": .int64(last)])]), "upsert": true,
+                ])
+            }
         }
     }
 
@@ -75,12 +85,12 @@ public final class MongoEventStore: EventStore {
     public func loadEvents<A: Aggregate>(_ type: A.Type, id: String, afterVersion: Int, limit: Int?) async throws
         -> [EventEnvelope<A.Event>]
     {
+        if let limit, limit <= 0 { return [] }
         var command: BSONDocument = [
             "find": "commits", "filter": Self.streamFilter(A.aggregateType, id, lastVersionAbove: Int64(afterVersion)), "sort": ["v0": 1],
         ]
         // Every commit holds at least one event, so `limit` commits hold enough.
-        if let limit { command["limit"] = .int64(Int64(max(limit, 0))) }
-        if limit == 0 { return [] }
+        if let limit { command["limit"] = .int64(Int64(limit)) }
         let commits = try await database.run { [command] in try $0.documents(command, collection: "commits") }
         var rows = try commits.flatMap(Self.rows).filter { $0.version > afterVersion }
         if let limit, rows.count > limit { rows.removeLast(rows.count - limit) }
@@ -154,25 +164,31 @@ public final class MongoEventStore: EventStore {
             if current != expectedVersion { return .conflict(current: current) }
         }
         var document = document
-        while true {
+        for _ in 0..<maximumNumberClaims {
             let seq = try claimNumber(session)
             document["seq"] = .int64(seq)
-            let (_, errors) = try session.write(["insert": "commits", "documents": .array([.document(document)])])
+            let errors: [Int: WriteError]
+            do {
+                errors = try session.write(["insert": "commits", "documents": .array([.document(document)])]).errors
+            } catch let error as MongoError {
+                // Refused by the server (not lost on the way): the number will never hold this commit.
+                if case .server = error { void(session, seq) }
+                throw error
+            }
             guard let error = errors[0] else { return .committed(seq: seq) }
             // A reader voided the number while this commit was on its way: take another one.
-            if error.code == MongoError.duplicateKey, indexName(error.message) == "seq" { continue }
+            if error.isDuplicate(onIndex: "seq", fields: ["seq"]) { continue }
             void(session, seq)
-            guard error.code == MongoError.duplicateKey else { throw MongoError.server(code: error.code, message: error.message) }
+            guard error.isDuplicateKey else { throw MongoError.server(code: error.code, message: error.message) }
             if let key, let record = try idempotencyRecord(session, type, key) { return .duplicate(record) }
             return .conflict(current: max(try streamVersion(session, type, id), expectedVersion + 1))
         }
+        throw MongoError.unavailable("every commit number this commit claimed was voided by a reader before its insert arrived")
     }
 
-    /// The index a duplicate key message names (`… index: NAME dup key: …`).
-    static func indexName(_ message: String) -> String? {
-        guard let start = message.range(of: "index: ") else { return nil }
-        return message[start.upperBound...].split(separator: " ").first.map(String.init)
-    }
+    /// How many numbers one commit claims before it gives up with 503 (each loss means the insert
+    /// took longer than the readers' gap timeout).
+    static let maximumNumberClaims = 8
 
     static func claimNumber(_ session: MongoSession) throws -> Int64 {
         let reply = try session.command([
@@ -183,13 +199,19 @@ public final class MongoEventStore: EventStore {
         return number
     }
 
-    /// Marks a claimed number as holding no commit (it may already hold one, or a void: then nothing changes).
-    static func void(_ session: MongoSession, _ seq: Int64) {
+    /// Marks claimed numbers as holding no commit, in one unordered insert (a number that already
+    /// holds a commit or a void stays as it is).
+    static func void(_ session: MongoSession, _ numbers: [Int64]) {
+        guard !numbers.isEmpty else { return }
         _ = try? session.write([
-            "insert": "commits",
-            "documents": .array([.document(["_id": .string(separator + "void" + separator + String(seq)), "seq": .int64(seq), "n": 0, "void": true])]),
+            "insert": "commits", "ordered": false,
+            "documents": .array(numbers.map { seq in
+                .document(["_id": .string(separator + "void" + separator + String(seq)), "seq": .int64(seq), "n": 0, "void": true])
+            }),
         ])
     }
+
+    static func void(_ session: MongoSession, _ seq: Int64) { void(session, [seq]) }
 
     static func position(_ seq: Int64, _ index: Int) -> Int64 { seq << 20 | Int64(index) }
 

@@ -4,8 +4,9 @@ import Foundation
 
 /// A ``ReadStorage`` in MongoDB: every model's documents in the collection `read_models`, with the
 /// filter, sort and paging of ``ReadQuery`` run by MongoDB (see ``MongoDocumentQuery`` for the
-/// layout that gives them the semantics of the other stores). The total and the page are two reads,
-/// so under concurrent writes they may see different moments.
+/// layout that gives them the semantics of the other stores). The total and the page are two reads
+/// (after one for the checkpoint's floor epoch), so under concurrent writes they may see different
+/// moments.
 ///
 /// A document keeps its JSON text (`j`) exactly as encoded; a projector's document also carries the
 /// position of the batch that wrote it, the writer's lease epoch and the document as it was before
@@ -39,8 +40,11 @@ public final class MongoReadStorage<Model: ReadModel>: ReadStorage {
         try Model.checkKey(id: id, parentId: parentId)
         let key = Self.documentId(id, parentId: parentId)
         let found = try await database.run { session in
-            try session.documents(
-                ["find": "read_models", "filter": .document(["_id": .string(key)]), "limit": 1, "projection": ["j": 1, "del": 1]],
+            let floor = try Self.modelCheckpoint(session, Model.modelType)?["floor"]?.int64 ?? 0
+            var conditions: [BSON] = [.document(["_id": .string(key)])]
+            if let visible = Self.visible(floor: floor) { conditions.append(visible) }
+            return try session.documents(
+                ["find": "read_models", "filter": .document(["$and": .array(conditions)]), "limit": 1, "projection": ["j": 1, "del": 1]],
                 collection: "read_models")
         }
         guard let document = found.first, document["del"]?.bool != true, let text = document["j"]?.string else { return nil }
@@ -73,7 +77,6 @@ public final class MongoReadStorage<Model: ReadModel>: ReadStorage {
         try query.validate(for: Model.self)
         var conditions: [BSON] = [.document(["m": .string(Model.modelType), "p": .string(parentId ?? ""), "del": .document(["$ne": true])])]
         if let filter = query.filter { conditions.append(MongoDocumentQuery.translate(filter)) }
-        let filter: BSON = .document(["$and": .array(conditions)])
         var sort: [(String, BSON)] = []
         var sorted: Set<String> = []
         // A repeated field orders nothing more (and a sort document must not repeat a key).
@@ -83,7 +86,10 @@ public final class MongoReadStorage<Model: ReadModel>: ReadStorage {
             sort += [(names.rank, direction), (names.value, direction)]
         }
         sort.append(("i", .int32(1)))
-        let (total, documents) = try await database.run { [sort] session in
+        let (total, documents) = try await database.run { [sort, conditions] session in
+            // Documents from before the last reset (or a lost checkpoint) are not part of the view.
+            let floor = try Self.modelCheckpoint(session, Model.modelType)?["floor"]?.int64 ?? 0
+            let filter: BSON = .document(["$and": .array(conditions + (Self.visible(floor: floor).map { [$0] } ?? []))])
             let count = try session.command(["count": "read_models", "query": filter])
             let page = try session.documents(
                 ["find": "read_models", "filter": filter, "sort": .document(BSONDocument(sort)), "skip": .int64(Int64(query.offset)),

@@ -73,14 +73,14 @@ public final class MCPHTTPTransport: Sendable {
     /// has checked host, origin and token.
     func post(_ request: Request, user: String?) async -> Response {
         guard let contentType = request.headers[.contentType], mediaType(contentType) == "application/json" else {
-            return Self.httpError(.unsupportedMediaType, code: -32600, "Content-Type must be application/json")
+            return Self.httpError(.unsupportedMediaType, code: JSONRPCErrorCode.invalidRequest, "Content-Type must be application/json")
         }
         let accept = AcceptedTypes(request.headers[values: .accept])
         guard accept.json || accept.sse else {
-            return Self.httpError(.notAcceptable, code: -32600, "Accept must include application/json or text/event-stream")
+            return Self.httpError(.notAcceptable, code: JSONRPCErrorCode.invalidRequest, "Accept must include application/json or text/event-stream")
         }
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > options.maxBodyBytes {
-            return Self.httpError(.contentTooLarge, code: -32600, "Request body too large")
+            return Self.httpError(.contentTooLarge, code: JSONRPCErrorCode.invalidRequest, "Request body too large")
         }
         let body: [UInt8]
         do {
@@ -90,11 +90,11 @@ public final class MCPHTTPTransport: Sendable {
                 Array(buffer: try await request.body.collect(upTo: limit))
             }
         } catch is NIOTooManyBytesError {
-            return Self.httpError(.contentTooLarge, code: -32600, "Request body too large")
+            return Self.httpError(.contentTooLarge, code: JSONRPCErrorCode.invalidRequest, "Request body too large")
         } catch is DeadlinePassed {
-            return Self.httpError(.requestTimeout, code: -32600, "The request body did not arrive in time")
+            return Self.httpError(.requestTimeout, code: JSONRPCErrorCode.invalidRequest, "The request body did not arrive in time")
         } catch {
-            return Self.httpError(.badRequest, code: -32600, "Could not read the request body")
+            return Self.httpError(.badRequest, code: JSONRPCErrorCode.invalidRequest, "Could not read the request body")
         }
 
         let message = server.decode(body)
@@ -144,9 +144,9 @@ public final class MCPHTTPTransport: Sendable {
         }
         let status: HTTPResponse.Status
         switch reply.errorCode {
-        case .some(MCPProtocol.headerMismatchCode), .some(-32021), .some(MCPProtocol.unsupportedProtocolVersionCode):
+        case .some(let code) where JSONRPCErrorCode.headerErrors.contains(code):
             status = .badRequest
-        case .some(-32601): status = .notFound
+        case .some(JSONRPCErrorCode.methodNotFound): status = .notFound
         default: status = .ok
         }
         return replyResponse(status, reply.bytes, accept: accept, sessionID: nil)
@@ -171,7 +171,7 @@ public final class MCPHTTPTransport: Sendable {
             !(message.isInitialize && server.supportedVersions.contains(headerVersion))
         {
             return Self.httpError(
-                .badRequest, code: -32600, "Unsupported MCP-Protocol-Version: \(headerVersion)",
+                .badRequest, code: JSONRPCErrorCode.invalidRequest, "Unsupported MCP-Protocol-Version: \(headerVersion)",
                 data: ["supported": .array(server.supportedVersions.map { .string($0) }), "requested": .string(headerVersion)])
         }
         if message.isInitialize {
@@ -182,7 +182,7 @@ public final class MCPHTTPTransport: Sendable {
             if reply.errorCode == nil, let sessionID = session.id {
                 guard sessions.insert(session, principal: user) else {
                     session.close()
-                    var busy = Self.httpError(.serviceUnavailable, code: -32600, "Too many sessions, all of them busy; retry shortly")
+                    var busy = Self.httpError(.serviceUnavailable, code: JSONRPCErrorCode.invalidRequest, "Too many sessions, all of them busy; retry shortly")
                     busy.headers[.retryAfter] = "1"
                     return busy
                 }
@@ -192,17 +192,17 @@ public final class MCPHTTPTransport: Sendable {
             return replyResponse(.ok, reply.bytes, accept: accept, sessionID: nil)
         }
         guard let sessionID = request.headers[Self.sessionHeader] else {
-            return Self.httpError(.badRequest, code: -32600, "Bad Request: Mcp-Session-Id header is required", id: message.id)
+            return Self.httpError(.badRequest, code: JSONRPCErrorCode.invalidRequest, "Bad Request: Mcp-Session-Id header is required", id: message.id)
         }
         guard let session = sessions.lookup(sessionID, principal: user) else {
-            return Self.httpError(.notFound, code: -32600, "Session not found", id: message.id)
+            return Self.httpError(.notFound, code: JSONRPCErrorCode.invalidRequest, "Session not found", id: message.id)
         }
         guard message.isRequest else {
             _ = await server.handle(message, session: session, user: user)
             return Self.emptyResponse(.accepted)
         }
         guard session.inFlightCount < options.maxInFlightPerSession else {
-            return Self.httpError(.tooManyRequests, code: -32600, "Too many requests in flight on this session", id: message.id)
+            return Self.httpError(.tooManyRequests, code: JSONRPCErrorCode.invalidRequest, "Too many requests in flight on this session", id: message.id)
         }
         let reply = await server.handle(message, session: session, user: user)
         sessions.touch(sessionID)
@@ -216,10 +216,10 @@ public final class MCPHTTPTransport: Sendable {
     /// Serves `DELETE` on the MCP endpoint for `user`: ends the legacy session named by `Mcp-Session-Id`.
     func delete(_ request: Request, user: String?) async -> Response {
         guard let sessionID = request.headers[Self.sessionHeader] else {
-            return Self.httpError(.badRequest, code: -32600, "Bad Request: Mcp-Session-Id header is required")
+            return Self.httpError(.badRequest, code: JSONRPCErrorCode.invalidRequest, "Bad Request: Mcp-Session-Id header is required")
         }
         guard let session = sessions.remove(sessionID, principal: user) else {
-            return Self.httpError(.notFound, code: -32600, "Session not found")
+            return Self.httpError(.notFound, code: JSONRPCErrorCode.invalidRequest, "Session not found")
         }
         session.close()
         logger.debug("session closed", metadata: ["session": "\(sessionID)"])
@@ -236,18 +236,18 @@ public final class MCPHTTPTransport: Sendable {
             headers[.contentType] = "application/json"
             return Response(
                 status: .methodNotAllowed, headers: headers,
-                body: .init(byteBuffer: ByteBuffer(bytes: Self.errorBody(code: -32600, "Method Not Allowed: a stream needs an Mcp-Session-Id", id: nil))))
+                body: .init(byteBuffer: ByteBuffer(bytes: Self.errorBody(code: JSONRPCErrorCode.invalidRequest, "Method Not Allowed: a stream needs an Mcp-Session-Id", id: nil))))
         }
         guard AcceptedTypes(request.headers[values: .accept]).sse else {
-            return Self.httpError(.notAcceptable, code: -32600, "Accept must include text/event-stream")
+            return Self.httpError(.notAcceptable, code: JSONRPCErrorCode.invalidRequest, "Accept must include text/event-stream")
         }
         guard let session = sessions.lookup(sessionID, principal: user) else {
-            return Self.httpError(.notFound, code: -32600, "Session not found")
+            return Self.httpError(.notFound, code: JSONRPCErrorCode.invalidRequest, "Session not found")
         }
         var lastID: Int?
         if let header = request.headers[HTTPField.Name("Last-Event-ID")!] {
             guard let id = Int(header.trimmingCharacters(in: .whitespaces)), id >= 0 else {
-                return Self.httpError(.badRequest, code: -32600, "Last-Event-ID must be an event id of this stream")
+                return Self.httpError(.badRequest, code: JSONRPCErrorCode.invalidRequest, "Last-Event-ID must be an event id of this stream")
             }
             lastID = id
         }

@@ -1,4 +1,5 @@
 import CQRS
+import CQRSMCP
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -23,7 +24,7 @@ public struct GuardMiddleware<Context: GuardedRequestContext>: RouterMiddleware 
     /// built without ``GuardMiddleware``): a 500, never an unguarded answer.
     static func unguarded(isMCP: Bool) -> Response {
         let message = "Server misconfigured: the route is not behind GuardMiddleware"
-        if isMCP { return MCPHTTPTransport.httpError(.internalServerError, code: -32603, message) }
+        if isMCP { return MCPHTTPTransport.httpError(.internalServerError, code: JSONRPCErrorCode.internalError, message) }
         return Problem.response(for: Problem.generic(500, message), requestId: "")
     }
 
@@ -60,7 +61,7 @@ public struct GuardMiddleware<Context: GuardedRequestContext>: RouterMiddleware 
     }
 
     private func refusal(_ status: HTTPResponse.Status, _ message: String, isMCP: Bool, context: Context) -> Response {
-        if isMCP { return MCPHTTPTransport.httpError(status, code: -32600, message) }
+        if isMCP { return MCPHTTPTransport.httpError(status, code: JSONRPCErrorCode.invalidRequest, message) }
         return Problem.response(for: Problem.generic(status.code, message), requestId: context.requestId)
     }
 

@@ -31,9 +31,11 @@ extension PostgresDatabase {
             switch psql.code {
             case .server:
                 let state = psql.serverInfo?[.sqlState] ?? "XX000"
-                // 08: connection exceptions; 57P01-57P05: shutdown, crash, cannot connect now, idle timeouts;
-                // 53300: too many connections; 40001/40P01: serialization failure/deadlock (retryable).
-                if state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300" || state == "40001" || state == "40P01" {
+                let code = PostgresError.Code(raw: state)
+                // Class 08: connection exceptions; 57P01-57P05: shutdown, crash, cannot connect now, idle
+                // timeouts; too many connections; serialization failure and deadlock (retryable).
+                let retryable: [PostgresError.Code] = [.tooManyConnections, .serializationFailure, .deadlockDetected]
+                if state.hasPrefix("08") || state.hasPrefix("57P") || retryable.contains(code) {
                     return unavailable("PostgreSQL is unavailable (SQLSTATE \(state))", reason: "sqlState", sqlState: state)
                 }
                 var details: [String: JSONValue] = ["sqlState": .string(state)]

@@ -125,7 +125,7 @@ public final class PostgresEventStore: EventStore {
                 let (freshKey, current, position, _) = try row.decode((Bool, Int, Int64?, Int?).self)
                 return CommitRow(freshKey: freshKey, current: current, position: position)
             }
-        } catch let error as CqrsError where error.details?["sqlState"] == "23505" {
+        } catch let error as CqrsError where error.details?["sqlState"]?.stringValue == PostgresError.Code.uniqueViolation.raw {
             // A concurrent commit won a race the statement's snapshot could not see: the same version of
             // the stream, or the same idempotency key. Re-read to report what happened.
             if let claim = commit.idempotency,

@@ -167,6 +167,14 @@ public struct PendingCommit<A: Aggregate>: Sendable {
         return (payloads, metadata, snapshot)
     }
 
+    /// Refuses a commit without events (the engine never sends one) or with more than `maximum`
+    /// (a store's limit on events per commit).
+    /// - Throws: 500 for no events, 400 `VALIDATION_FAILED` for too many.
+    public func checkEventCount(atMost maximum: Int) throws {
+        guard !events.isEmpty else { throw CqrsError.internalError("A commit needs at least one event") }
+        guard events.count <= maximum else { throw CqrsError.validation("A command may commit at most \(maximum) events") }
+    }
+
     /// Refuses a commit whose event payloads or metadata hold U+0000 in a string: PostgreSQL cannot
     /// store it in `jsonb`, so no store accepts it. Every store calls it before writing (the SQL
     /// stores through ``encoded()``).

@@ -2,8 +2,8 @@ import CQRSSchema
 
 /// The in-process semantics of ``Filter`` and ``SortKey`` over JSON documents. SQL stores translate
 /// the same rules; the conformance suite checks that they agree.
-enum JSONQuery {
-    static func lookup(_ document: JSONValue, _ path: String) -> JSONValue? {
+package enum JSONQuery {
+    package static func lookup(_ document: JSONValue, _ path: String) -> JSONValue? {
         var current = document
         for segment in path.split(separator: ".") {
             guard let next = current[String(segment)] else { return nil }
@@ -69,7 +69,8 @@ enum JSONQuery {
         return x.utf8.lexicographicallyPrecedes(y.utf8) ? -1 : 1
     }
 
-    private static func rank(_ value: JSONValue) -> Int {
+    /// The kinds in sort order: null, boolean, number, string, composite.
+    package static func rank(_ value: JSONValue) -> Int {
         switch value {
         case .null: 0
         case .bool: 1

@@ -1,4 +1,5 @@
 import CQRSSchema
+import Foundation
 
 /// A document of the read side, stored by a ``ReadStorage``.
 public protocol ReadModel: Codable, Sendable {
@@ -202,6 +203,16 @@ public protocol ReadStorage<Model>: ProjectionStorage {
 }
 
 extension ReadModel {
+    /// A document as a storage reads it back.
+    /// - Throws: 500 `SERIALIZATION_ERROR` when it no longer decodes (the model changed shape).
+    public static func decodeStored(_ data: Data) throws -> Self {
+        do {
+            return try CQRSJSON.decode(Self.self, from: data)
+        } catch {
+            throw CqrsError.serialization("A stored \(modelType) document does not decode: \(error)")
+        }
+    }
+
     /// Checks that a parent id is given for a child model (and only then), and that it follows the
     /// ``Identifier`` rule.
     public static func checkParent(_ parentId: String?) throws {

@@ -30,15 +30,13 @@ public struct PublishedSchema: Sendable {
 
     /// The schema as published: `$schema` (2020-12), `$id` and `title` added.
     public var document: JSONValue {
-        var json = schema.json.objectValue ?? [:]
-        json["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        var json = PublishedJSON.standalone(schema.json, title: title).objectValue ?? [:]
         json["$id"] = .string(id)
-        if json["title"] == nil { json["title"] = .string(title) }
         return .object(json)
     }
 
-    /// The file's exact text: pretty-printed with sorted keys, one trailing newline.
-    public var text: String { Self.pretty(document) }
+    /// The file's exact text (``PublishedJSON/text(_:)``).
+    public var text: String { PublishedJSON.text(document) }
 
     /// The shared contract every server publishes: event envelopes, errors, problem documents, audit entries.
     public static let contract: [PublishedSchema] = [
@@ -58,16 +56,10 @@ public struct PublishedSchema: Sendable {
 
     /// `schemas/index.json`: every published schema's id, path, title and what it describes.
     public static func index(_ schemas: [PublishedSchema]) -> String {
-        pretty(.object([
+        PublishedJSON.text(.object([
             "schemas": .array(schemas.map { schema in
                 .object(["id": .string(schema.id), "path": .string(schema.path), "title": .string(schema.title), "describes": .string(schema.describes)])
             })
         ]))
-    }
-
-    private static func pretty(_ value: JSONValue) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self) + "\n"
     }
 }

@@ -51,18 +51,24 @@ extension MCPServer {
     }
 
     func resourceJSON(_ resource: MCPResource, version: String) -> JSONValue {
-        var object: [String: JSONValue] = ["uri": .string(resource.uri), "name": .string(resource.name)]
-        if let title = resource.title, MCPRevision(version: version).hasTitlesAndStructuredContent { object["title"] = .string(title) }
-        if let description = resource.description { object["description"] = .string(description) }
-        if let mimeType = resource.mimeType { object["mimeType"] = .string(mimeType) }
-        return .object(object)
+        described(["uri": .string(resource.uri)], resource.name, resource.title, resource.description, resource.mimeType, version: version)
     }
 
     func templateJSON(_ template: MCPResourceTemplate, version: String) -> JSONValue {
-        var object: [String: JSONValue] = ["uriTemplate": .string(template.uriTemplate), "name": .string(template.name)]
-        if let title = template.title, MCPRevision(version: version).hasTitlesAndStructuredContent { object["title"] = .string(title) }
-        if let description = template.description { object["description"] = .string(description) }
-        if let mimeType = template.mimeType { object["mimeType"] = .string(mimeType) }
+        described(
+            ["uriTemplate": .string(template.uriTemplate)], template.name, template.title, template.description, template.mimeType,
+            version: version)
+    }
+
+    /// A resource's or template's name, title (from 2025-06-18), description and media type.
+    private func described(
+        _ object: [String: JSONValue], _ name: String, _ title: String?, _ description: String?, _ mimeType: String?, version: String
+    ) -> JSONValue {
+        var object = object
+        object["name"] = .string(name)
+        if let title, MCPRevision(version: version).hasTitlesAndStructuredContent { object["title"] = .string(title) }
+        if let description { object["description"] = .string(description) }
+        if let mimeType { object["mimeType"] = .string(mimeType) }
         return .object(object)
     }
 

@@ -13,15 +13,7 @@ import CQRSSchema
 /// value; sorts order by rank, then value, then id. Strings compare by UTF-8 bytes (MongoDB's binary
 /// comparison without a collation).
 enum MongoDocumentQuery {
-    static func rank(_ value: JSONValue) -> Int64 {
-        switch value {
-        case .null: 0
-        case .bool: 1
-        case .int, .double: 2
-        case .string: 3
-        case .array, .object: 4
-        }
-    }
+    static func rank(_ value: JSONValue) -> Int64 { Int64(JSONQuery.rank(value)) }
 
     /// The value stored with a rank: scalars as themselves, composites as their canonical text.
     static func comparable(_ value: JSONValue) -> BSON {
@@ -57,19 +49,10 @@ enum MongoDocumentQuery {
     /// The sort keys of the sortable fields (and `id`), to store with the document.
     static func sortKeys(_ document: JSONValue, fields: Set<String>) -> [(String, BSON)] {
         fields.union(["id"]).sorted().flatMap { field -> [(String, BSON)] in
-            let value = lookup(document, field) ?? .null
+            let value = JSONQuery.lookup(document, field) ?? .null
             let names = sortFields(field)
             return [(names.rank, .int64(rank(value))), (names.value, comparable(value))]
         }
-    }
-
-    static func lookup(_ document: JSONValue, _ path: String) -> JSONValue? {
-        var current = document
-        for segment in path.split(separator: ".") {
-            guard let next = current[String(segment)] else { return nil }
-            current = next
-        }
-        return current
     }
 
     /// A filter that matches nothing.

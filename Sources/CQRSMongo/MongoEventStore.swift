@@ -107,10 +107,7 @@ public final class MongoEventStore: EventStore {
 
     public func commit<A: Aggregate>(_ commit: PendingCommit<A>) async throws -> CommitOutcome<A.Event> {
         let type = A.aggregateType
-        guard !commit.events.isEmpty else { throw CqrsError.internalError("A commit needs at least one event") }
-        guard commit.events.count <= Self.maximumEventsPerCommit else {
-            throw CqrsError.validation("A command may commit at most \(Self.maximumEventsPerCommit) events")
-        }
+        try commit.checkEventCount(atMost: Self.maximumEventsPerCommit)
         let (payloads, metadata, snapshot) = try commit.encoded()
         var document: BSONDocument = [
             "_id": .string(Self.streamKey(type, commit.aggregateId) + Self.separator + String(commit.expectedVersion + 1)),

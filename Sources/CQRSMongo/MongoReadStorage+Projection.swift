@@ -102,7 +102,7 @@ extension MongoReadStorage {
                 checkpoint["owner"]?.string == commit.owner, let epoch = checkpoint["ep"]?.int64
             else { return false }
             let before = try Self.contents(session, writes.map(\.key), asOf: commit.from, floor: checkpoint["floor"]?.int64 ?? 0)
-            let updates: [BSON] = try writes.map { key, document in
+            let updates: [(update: BSON, bytes: Int)] = try writes.map { key, document in
                 var stored = document ?? [
                     "_id": .string(Self.documentId(key.id, parentId: key.parentId)), "m": .string(type), "p": .string(key.parentId ?? ""),
                     "i": .string(key.id), "del": true,
@@ -111,11 +111,11 @@ extension MongoReadStorage {
                 stored["pos"] = .int64(commit.to)
                 stored["ep"] = .int64(epoch)
                 stored["b"] = .document(["j": earlier?.text.map(BSON.string) ?? .null, "pos": .int64(earlier?.position ?? 0)])
-                try Self.checkSize(stored, key: key)
+                let bytes = try Self.checkSize(stored, key: key)
                 let fence: BSONDocument = [
                     "_id": stored["_id"]!, "$or": .array([.document(["ep": .document(["$lte": .int64(epoch)])]), .document(["ep": .document(["$exists": false])])]),
                 ]
-                return .document(["q": .document(fence), "u": .document(stored), "upsert": true])
+                return (.document(["q": .document(fence), "u": .document(stored), "upsert": true]), bytes)
             }
             var fenced = false
             for chunk in Self.chunks(updates) {
@@ -219,11 +219,10 @@ extension MongoReadStorage {
 
     /// Updates in commands of at most 500 statements and about 8 MB (MongoDB takes 48 MB per
     /// message, 16 MB per document): one large document never holds the others back.
-    private static func chunks(_ updates: [BSON]) -> [[BSON]] {
+    private static func chunks(_ updates: [(update: BSON, bytes: Int)]) -> [[BSON]] {
         var chunks: [[BSON]] = [[]]
         var bytes = 0
-        for update in updates {
-            let size = update.document.map { $0.bytes.count } ?? 0
+        for (update, size) in updates {
             if !chunks[chunks.count - 1].isEmpty, chunks[chunks.count - 1].count >= 500 || bytes + size > 8 << 20 {
                 chunks.append([])
                 bytes = 0

@@ -16,20 +16,15 @@ public final class MongoReadStorage<Model: ReadModel>: ReadStorage {
     public let database: MongoDatabase
 
     /// A storage for `Model` documents in `database`, without creating the collection's index (for
-    /// a caller that has created it with another storage of the same database).
+    /// a caller that has run ``MongoDatabase/prepareReadModels()`` once for every storage).
     public init(unindexed database: MongoDatabase) {
         self.database = database
     }
 
     /// A storage for `Model` documents in `database`, its index created if missing.
-    public init(database: MongoDatabase) async throws {
-        self.database = database
-        try await database.run { session in
-            try session.command([
-                "createIndexes": "read_models",
-                "indexes": .array([.document(["key": .document(["m": 1, "p": 1, "i": 1]), "name": "model"])]),
-            ])
-        }
+    public convenience init(database: MongoDatabase) async throws {
+        try await database.prepareReadModels()
+        self.init(unindexed: database)
     }
 
     static func documentId(_ id: String, parentId: String?) -> String {
@@ -113,20 +108,28 @@ public final class MongoReadStorage<Model: ReadModel>: ReadStorage {
 
     /// MongoDB stores documents of up to 16 MiB; the stored form holds the JSON text, its leaves, sort
     /// keys and (for a projector) the previous text, so a view document must stay well below that.
+    /// - Returns: the document's size in bytes.
     /// - Throws: 400 `VALIDATION_FAILED` naming the document, before anything is sent.
-    static func checkSize(_ document: BSONDocument, key: ViewKey) throws {
+    @discardableResult
+    static func checkSize(_ document: BSONDocument, key: ViewKey) throws -> Int {
         let size = document.bytes.count
-        guard size > 16 << 20 else { return }
+        guard size > 16 << 20 else { return size }
         throw CqrsError.validation(
             "The \(Model.modelType) document '\(key.id)' would take \(size) bytes in MongoDB, over its 16 MiB document limit",
             details: ["bytes": .int(size), "limit": .int(16 << 20)])
     }
 
-    static func decode(_ text: String) throws -> Model {
-        do {
-            return try CQRSJSON.decode(Model.self, from: Data(text.utf8))
-        } catch {
-            throw CqrsError.serialization("A stored \(Model.modelType) document does not decode: \(error)")
+    static func decode(_ text: String) throws -> Model { try Model.decodeStored(Data(text.utf8)) }
+}
+
+extension MongoDatabase {
+    /// Creates the index every ``MongoReadStorage`` of this database uses, if missing.
+    public func prepareReadModels() async throws {
+        try await run { session in
+            try session.command([
+                "createIndexes": "read_models",
+                "indexes": .array([.document(["key": .document(["m": 1, "p": 1, "i": 1]), "name": "model"])]),
+            ])
         }
     }
 }

@@ -105,13 +105,7 @@ public final class PostgresReadStorage<Model: ReadModel>: ReadStorage {
         return Page(items: items, total: rows.first?.0 ?? 0, offset: query.offset, limit: query.limit)
     }
 
-    static func decode(_ text: String) throws -> Model {
-        do {
-            return try CQRSJSON.decode(Model.self, from: Data(text.utf8))
-        } catch {
-            throw CqrsError.serialization("A stored \(Model.modelType) document does not decode: \(error)")
-        }
-    }
+    static func decode(_ text: String) throws -> Model { try Model.decodeStored(Data(text.utf8)) }
 }
 
 /// Builds SQL with numbered parameters (`$1`, `$2`, …); values are never spliced into the text.

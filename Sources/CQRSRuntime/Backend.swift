@@ -101,7 +101,7 @@ public final class Backend: Sendable {
             do {
                 let store = try await MongoEventStore(database: database)
                 // The read storages' index, created once here rather than by each storage.
-                _ = try await MongoReadStorage<MongoIndexProbe>(database: database)
+                try await database.prepareReadModels()
                 return Backend(
                     eventStore: store, description: database.description,
                     makeStorage: { type in (type as! any ReadModel.Type).mongoStorage(database) }, projectorOptions: projectorOptions,
@@ -126,10 +126,4 @@ extension ReadModel {
     fileprivate static func postgresStorage(_ schema: PostgresSchema) -> Any {
         PostgresReadStorage<Self>(schema: schema) as any ReadStorage<Self>
     }
-}
-
-/// A model type that only exists to create the MongoDB read storages' index when a backend opens.
-private struct MongoIndexProbe: ReadModel {
-    static let modelType = "_index"
-    var id: String
 }

@@ -69,13 +69,7 @@ public final class SQLiteReadStorage<Model: ReadModel>: ReadStorage {
         return Page(items: try rows.map { try Self.decode($0) }, total: total, offset: query.offset, limit: query.limit)
     }
 
-    static func decode(_ data: Data) throws -> Model {
-        do {
-            return try CQRSJSON.decode(Model.self, from: data)
-        } catch {
-            throw CqrsError.serialization("A stored \(Model.modelType) document does not decode: \(error)")
-        }
-    }
+    static func decode(_ data: Data) throws -> Model { try Model.decodeStored(data) }
 
     private static func path(_ field: String) -> String { "$." + field }
 

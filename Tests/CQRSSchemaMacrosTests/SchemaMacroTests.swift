@@ -8,13 +8,8 @@ import Testing
 struct SchemaMacroTests {
     let macros: [String: MacroSpec] = ["Schema": MacroSpec(type: SchemaMacro.self, conformances: ["JSONSchemaProviding"])]
 
-    func expand(
-        _ source: String, _ expanded: String, diagnostics: [DiagnosticSpec] = [],
-        sourceLocation: SourceLocation = #_sourceLocation
-    ) {
-        assertMacroExpansion(
-            source, expandedSource: expanded, diagnostics: diagnostics, macroSpecs: macros,
-            failureHandler: { Issue.record(Comment(rawValue: $0.message), sourceLocation: sourceLocation) })
+    func expand(_ source: String, _ expanded: String, diagnostics: [DiagnosticSpec] = [], sourceLocation: SourceLocation = #_sourceLocation) {
+        assertExpansion(source, expanded, macros: macros, diagnostics: diagnostics, sourceLocation: sourceLocation)
     }
 
     @Test func expandsStruct() {

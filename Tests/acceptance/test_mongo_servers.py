@@ -13,7 +13,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from conftest import BINARY, MONGO_URL, TODOLIST_BINARY, http_server, mongo_store_url
-from test_postgres_servers import bank_lifecycle, todolist_flow
+from test_postgres_servers import bank_lifecycle, restart_flow, todolist_flow
 from test_projections import assert_views_equal_the_journal, open_account, server, wait_caught_up
 
 
@@ -34,15 +34,7 @@ async def test_bank_over_http_on_mongo(bank_binary):
 
 @pytest.mark.anyio
 async def test_state_survives_a_restart_on_mongo(bank_binary):
-    target = StdioServerParameters(command=bank_binary, args=["mcp", "--store", mongo_store_url()])
-    async with Client(target, mode="legacy") as client:
-        account = (await client.call_tool("account_open", {"owner": "Kept"})).structured_content
-        await client.call_tool("account_deposit", {"id": account["id"], "amount": 42})
-    async with Client(target, mode="legacy") as client:
-        state = (await client.call_tool("account_get", {"id": account["id"]})).structured_content
-        assert state["state"]["balance"] == 42
-        movements = (await client.call_tool("movement_list", {"parentId": account["id"]})).structured_content
-        assert [m["amount"] for m in movements["items"]] == [42]
+    await restart_flow(StdioServerParameters(command=bank_binary, args=["mcp", "--store", mongo_store_url()]))
 
 
 @pytest.mark.anyio

@@ -46,8 +46,11 @@ async def test_bank_over_http_on_postgres(bank_binary):
 
 
 async def test_state_survives_a_restart_on_postgres(bank_binary):
-    url = store_url()
-    target = StdioServerParameters(command=bank_binary, args=["mcp", "--store", url])
+    await restart_flow(StdioServerParameters(command=bank_binary, args=["mcp", "--store", store_url()]))
+
+
+async def restart_flow(target):
+    """A deposit, then a new server process on the same store finds the state and its movement."""
     async with Client(target, mode="legacy") as client:
         account = (await client.call_tool("account_open", {"owner": "Kept"})).structured_content
         await client.call_tool("account_deposit", {"id": account["id"], "amount": 42})

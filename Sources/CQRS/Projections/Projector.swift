@@ -135,14 +135,11 @@ public final class Projector: Sendable {
         }
         start(named: [name])
         if slot.watch.position >= position { return (true, slot.watch.position) }
-        // A position beyond the log's head is nobody's write yet: answer at once instead of holding
-        // the caller (and its connection) for the whole bound. Checked twice, 0.1 s apart, since a
-        // head can trail a commit that has just been acknowledged.
-        if try await store.logExtent(after: .max).head < position {
-            try? await Task.sleep(for: .milliseconds(100))
-            if try await store.logExtent(after: .max).head < position {
-                return (slot.watch.position >= position, slot.watch.position)
-            }
+        // A position no committed event has reached is nobody's write yet: answer at once instead of
+        // holding the caller (and its connection) for the whole bound. Counted, not compared with the
+        // head: on PostgreSQL the head trails acknowledged commits while any older transaction runs.
+        if try await store.logExtent(after: position - 1).eventsAfter == 0 {
+            return (slot.watch.position >= position, slot.watch.position)
         }
         return try await wait(slot, position: position, timeout: timeout ?? options.consistencyTimeout)
     }

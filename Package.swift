@@ -87,7 +87,11 @@ let package = Package(
         // Front ends
         .target(name: "CQRSCatalog", dependencies: ["CQRS", "CQRSSchema", .product(name: "Metrics", package: "swift-metrics")]),
         .target(
-            name: "CQRSMCP", dependencies: ["CQRS", "CQRSCatalog", "CQRSSchema", .product(name: "Logging", package: "swift-log")]
+            name: "CQRSMCP",
+            dependencies: [
+                "CQRS", "CQRSCatalog", "CQRSSchema", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .target(
             name: "CQRSHTTP",
@@ -107,6 +111,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 

@@ -2,6 +2,7 @@ import CQRSSchema
 import Dispatch
 import Foundation
 import Logging
+import ServiceLifecycle
 
 #if canImport(Glibc)
     import Glibc
@@ -21,12 +22,14 @@ import Logging
 ///   before any later message is read, so a client may pipe a whole script without waiting.
 /// - A malformed line gets a -32700 reply (written before anything read after it) and serving
 ///   continues; a line longer than ``Options/maxMessageBytes`` is discarded with a -32600 reply.
-/// - End of input ends ``run()`` after every request in flight has been answered.
+/// - End of input ends ``run()`` after every request in flight has been answered; so does a
+///   graceful shutdown when the transport runs in a swift-service-lifecycle `ServiceGroup` (SIGTERM):
+///   it stops reading and answers what it has read.
 ///
 /// Reading uses one dedicated thread doing blocking `read(2)`, so Swift's cooperative pool is
 /// never blocked; it waits for a free slot before reading further (backpressure, bounded memory).
 /// Writing uses a serial dispatch queue for the same reason.
-public final class MCPStdioTransport: Sendable {
+public final class MCPStdioTransport: Service {
     /// Tunables.
     public struct Options: Sendable, Hashable {
         /// The longest message (line) accepted, in bytes.
@@ -64,7 +67,8 @@ public final class MCPStdioTransport: Sendable {
         self.session = MCPSession()
     }
 
-    /// Serves until the input reaches end of file, then waits for the requests in flight.
+    /// Serves until the input reaches end of file (or a graceful shutdown), then waits for the
+    /// requests in flight.
     ///
     /// Ignores `SIGPIPE` for the process, so a client that goes away makes writes fail instead of
     /// killing the server.
@@ -77,7 +81,6 @@ public final class MCPStdioTransport: Sendable {
         thread.name = "mcp-stdio-reader"
         thread.start()
         let writer = LineWriter(fd: output)
-        let server = self.server
         let session = self.session
         // Notifications (resource updates) go out between replies, one line each.
         session.setOutbound { bytes in writer.enqueue(bytes + [0x0A]) {} }
@@ -92,6 +95,19 @@ public final class MCPStdioTransport: Sendable {
                 slots.signal()
             }
         }
+        await withGracefulShutdownHandler {
+            await serve(lines, session: session, send: send)
+        } onGracefulShutdown: {
+            // The reader thread stays blocked in read(2); what it reads later is dropped.
+            continuation.finish()
+        }
+        session.close()
+        // Every reply is on stdout before run() returns.
+        await writer.drain()
+    }
+
+    private func serve(_ lines: AsyncStream<LineEvent>, session: MCPSession, send: @escaping @Sendable ([UInt8]?) -> Void) async {
+        let server = self.server
         await withTaskGroup(of: Void.self) { group in
             for await event in lines {
                 switch event {
@@ -117,9 +133,6 @@ public final class MCPStdioTransport: Sendable {
             session.failPendingRequests()
             await group.waitForAll()
         }
-        session.close()
-        // Every reply is on stdout before run() returns.
-        await writer.drain()
     }
 }
 

@@ -23,7 +23,7 @@ struct ProjectionsCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingFailure(ServerProgram.program.description.name) {
                 try ProjectionsCommand.checkExisting(store)
-                let (backend, catalog, _, _) = try await store.open(startProjector: false)
+                let (backend, catalog, _, _) = try await store.open()
                 let statuses: [ProjectionStatus]
                 do {
                     statuses = try await ProjectionsCommand.projector(of: catalog).status()
@@ -64,7 +64,7 @@ struct ProjectionsCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingFailure(ServerProgram.program.description.name) {
                 try ProjectionsCommand.checkExisting(store)
-                let (backend, catalog, _, logger) = try await store.open(startProjector: false)
+                let (backend, catalog, _, logger) = try await store.open()
                 let projector = try ProjectionsCommand.projector(of: catalog)
                 guard projector.names.contains(name) else {
                     await backend.close()

@@ -114,9 +114,9 @@ struct StoreOptions: ParsableArguments {
         return OperationCatalog.Options(include: include, pageByteBudget: pageBytes, confirmDestructive: confirmDestructive)
     }
 
-    /// Opens the store and builds the catalog, the MCP server over it and a logger; starts the
-    /// catalog's projector (unless `startProjector` is false), which catches up from its checkpoints.
-    func open(startProjector: Bool = true) async throws -> (Backend, OperationCatalog, MCPServer, Logger) {
+    /// Opens the store and builds the catalog, the MCP server over it and a logger. The catalog's
+    /// projector is not started (a server runs it as a service, see `ServerServices`).
+    func open() async throws -> (Backend, OperationCatalog, MCPServer, Logger) {
         let program = ServerProgram.program
         MCPLogging.bootstrapStandardError(level: logLevel)
         let logger = Logger(label: program.description.name)
@@ -133,7 +133,6 @@ struct StoreOptions: ParsableArguments {
                     name: program.description.name, version: program.description.version, title: program.description.title,
                     instructions: program.description.instructions),
                 provider: ToolCatalog(catalog), logger: logger)
-            if startProjector { catalog.projector?.start() }
             return (backend, catalog, server, logger)
         } catch {
             await backend.close()

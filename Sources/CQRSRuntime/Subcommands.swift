@@ -59,13 +59,8 @@ struct ServeCommand: AsyncParsableCommand {
             logger.info(
                 "Serving http://\(host):\(port) (/mcp, REST, /openapi.json, /docs)",
                 metadata: ["store": .string(backend.description), "auth": .string(token == nil ? "none" : "bearer")])
-            do {
-                try await http.run(host: host, port: port)
-            } catch {
-                await StoreOptions.close(backend, catalog)
-                throw error
-            }
-            await StoreOptions.close(backend, catalog)
+            try await ServerServices.run(
+                frontEnd: http.makeApplication(host: host, port: port), backend: backend, catalog: catalog, logger: logger)
         }
     }
 }
@@ -80,24 +75,8 @@ struct StdioCommand: AsyncParsableCommand {
         try await reportingFailure(ServerProgram.program.description.name) {
             let (backend, catalog, server, logger) = try await store.open()
             logger.info("Serving MCP over stdio", metadata: ["store": .string(backend.description)])
-            // SIGTERM or SIGINT (a host closing the server): hand the leases back and close the
-            // store before exiting, as at the end of input.
-            let signals = [SIGTERM, SIGINT].map { (number: Int32) -> DispatchSourceSignal in
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number)
-                source.setEventHandler {
-                    Task {
-                        logger.info("Stopping on signal \(number)")
-                        await StoreOptions.close(backend, catalog)
-                        Foundation.exit(0)
-                    }
-                }
-                source.resume()
-                return source
-            }
-            await MCPStdioTransport(server: server).run()
-            signals.forEach { $0.cancel() }
-            await StoreOptions.close(backend, catalog)
+            // End of input or SIGTERM/SIGINT (a host closing the server) ends the group.
+            try await ServerServices.run(frontEnd: MCPStdioTransport(server: server), backend: backend, catalog: catalog, logger: logger)
         }
     }
 }

@@ -23,6 +23,11 @@ let package = Package(
         .executable(name: "cqrs-bench", targets: ["CQRSBench"]),
         .executable(name: "quickstart", targets: ["Quickstart"]),
     ],
+    traits: [
+        .trait(name: "PostgreSQL", description: "The PostgreSQL store in CQRSRuntime's store URLs (postgres://…); builds PostgresNIO."),
+        .trait(name: "MongoDB", description: "The MongoDB store in CQRSRuntime's store URLs (mongodb://…); needs libmongoc."),
+        .default(enabledTraits: ["PostgreSQL", "MongoDB"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swiftlang/swift-syntax", "600.0.0"..<"604.0.0"),
@@ -106,7 +111,9 @@ let package = Package(
         .target(
             name: "CQRSRuntime",
             dependencies: [
-                "CQRS", "CQRSCatalog", "CQRSSQLite", "CQRSPostgres", "CQRSMongo", "CQRSMCP", "CQRSHTTP",
+                "CQRS", "CQRSCatalog", "CQRSSQLite", "CQRSMCP", "CQRSHTTP",
+                .target(name: "CQRSPostgres", condition: .when(traits: ["PostgreSQL"])),
+                .target(name: "CQRSMongo", condition: .when(traits: ["MongoDB"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

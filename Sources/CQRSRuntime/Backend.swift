@@ -1,7 +1,11 @@
 import CQRS
-import CQRSMongo
-import CQRSPostgres
 import CQRSSQLite
+#if MongoDB
+    import CQRSMongo
+#endif
+#if PostgreSQL
+    import CQRSPostgres
+#endif
 import Foundation
 import Synchronization
 
@@ -13,6 +17,9 @@ import Synchronization
 /// | `sqlite:PATH` | one SQLite file (created if missing) |
 /// | `postgres://user:pass@host:port/db?sslmode=…&schema=NAME` | PostgreSQL (tables in schema `NAME`, default `public`) |
 /// | `mongodb://user:pass@host:port,…/db?replicaSet=…&tls=true` | MongoDB (collections in database `db`, default `cqrs`) |
+///
+/// PostgreSQL and MongoDB are the package traits `PostgreSQL` and `MongoDB` (both on by default); a
+/// build without one refuses its URLs with a configuration error that says so.
 public final class Backend: Sendable {
     /// The event store.
     public let eventStore: any EventStore
@@ -75,6 +82,33 @@ public final class Backend: Sendable {
                 makeStorage: { type in (type as! any ReadModel.Type).sqliteStorage(database) }, projectorOptions: projectorOptions)
         }
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            #if PostgreSQL
+                return try await openPostgres(url, projectorOptions: projectorOptions)
+            #else
+                throw InfrastructureError.configurationError.error("This build has no PostgreSQL store (the package trait PostgreSQL is off)")
+            #endif
+        }
+        if url.hasPrefix("mongodb://") || url.hasPrefix("mongodb+srv://") {
+            #if MongoDB
+                return try await openMongo(url, projectorOptions: projectorOptions)
+            #else
+                throw InfrastructureError.configurationError.error("This build has no MongoDB store (the package trait MongoDB is off)")
+            #endif
+        }
+        throw InfrastructureError.configurationError.error("Unknown store URL '\(url)': use memory:, sqlite:PATH, postgres://… or mongodb://…")
+    }
+}
+
+extension ReadModel {
+    fileprivate static func inMemoryStorage() -> Any { InMemoryReadStorage<Self>() as any ReadStorage<Self> }
+    fileprivate static func sqliteStorage(_ database: SQLiteDatabase) -> Any {
+        SQLiteReadStorage<Self>(database: database) as any ReadStorage<Self>
+    }
+}
+
+#if PostgreSQL
+    extension Backend {
+        fileprivate static func openPostgres(_ url: String, projectorOptions: Projector.Options) async throws -> Backend {
             // `schema=` is ours; the rest of the URL is the connection's.
             guard var components = URLComponents(string: url) else { throw InfrastructureError.configurationError.error("Invalid PostgreSQL URL") }
             let schemaName = components.queryItems?.first { $0.name == "schema" }?.value ?? "public"
@@ -96,7 +130,18 @@ public final class Backend: Sendable {
                 makeStorage: { type in (type as! any ReadModel.Type).postgresStorage(schema) }, projectorOptions: projectorOptions,
                 onClose: { await database.shutdown() })
         }
-        if url.hasPrefix("mongodb://") || url.hasPrefix("mongodb+srv://") {
+    }
+
+    extension ReadModel {
+        fileprivate static func postgresStorage(_ schema: PostgresSchema) -> Any {
+            PostgresReadStorage<Self>(schema: schema) as any ReadStorage<Self>
+        }
+    }
+#endif
+
+#if MongoDB
+    extension Backend {
+        fileprivate static func openMongo(_ url: String, projectorOptions: Projector.Options) async throws -> Backend {
             let database = try MongoDatabase(url: url)
             do {
                 let store = try await MongoEventStore(database: database)
@@ -111,19 +156,11 @@ public final class Backend: Sendable {
                 throw error
             }
         }
-        throw InfrastructureError.configurationError.error("Unknown store URL '\(url)': use memory:, sqlite:PATH, postgres://… or mongodb://…")
     }
-}
 
-extension ReadModel {
-    fileprivate static func inMemoryStorage() -> Any { InMemoryReadStorage<Self>() as any ReadStorage<Self> }
-    fileprivate static func sqliteStorage(_ database: SQLiteDatabase) -> Any {
-        SQLiteReadStorage<Self>(database: database) as any ReadStorage<Self>
+    extension ReadModel {
+        fileprivate static func mongoStorage(_ database: MongoDatabase) -> Any {
+            MongoReadStorage<Self>(unindexed: database) as any ReadStorage<Self>
+        }
     }
-    fileprivate static func mongoStorage(_ database: MongoDatabase) -> Any {
-        MongoReadStorage<Self>(unindexed: database) as any ReadStorage<Self>
-    }
-    fileprivate static func postgresStorage(_ schema: PostgresSchema) -> Any {
-        PostgresReadStorage<Self>(schema: schema) as any ReadStorage<Self>
-    }
-}
+#endif

@@ -119,84 +119,6 @@ public final class MCPServer: Sendable {
         }
     }
 
-    /// Parses and classifies a message without serving it.
-    ///
-    /// Invalid JSON gives a -32700 reply with `"id": null`; JSON that is not a single JSON-RPC 2.0
-    /// request, notification or response (including batches) gives -32600.
-    public func decode(_ message: [UInt8]) -> MCPInboundMessage {
-        let value: JSONValue
-        do {
-            value = try JSONValue.parse(message, maxDepth: options.maxDepth)
-        } catch {
-            return invalid(nil, .parseError("Parse error: \(error.description)"))
-        }
-        guard case .object(let members) = value else {
-            if case .array = value {
-                return invalid(nil, .invalidRequest("Invalid Request: batches are not supported"))
-            }
-            return invalid(nil, .invalidRequest("Invalid Request: a message must be a JSON object"))
-        }
-        // The id, kept as raw text.
-        var id: MCPRequestID?
-        var idProblem: String?
-        if let idValue = members["id"] {
-            let raw = RawJSONScanner.memberValue("id", in: message) ?? idValue.serializedBytes()
-            switch idValue {
-            case .string, .int:
-                id = MCPRequestID(raw: raw, value: idValue)
-            case .double:
-                // Only integers too large for Int are acceptable (no fraction, no exponent).
-                if raw.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
-                    idProblem = "Invalid Request: id must be a string or an integer"
-                } else {
-                    id = MCPRequestID(raw: raw, value: idValue)
-                }
-            case .null:
-                idProblem = "Invalid Request: id must not be null"
-            default:
-                idProblem = "Invalid Request: id must be a string or an integer"
-            }
-        }
-        guard members["jsonrpc"] == .string("2.0") else {
-            return invalid(id, .invalidRequest("Invalid Request: jsonrpc must be \"2.0\""))
-        }
-        if let idProblem { return invalid(nil, .invalidRequest(idProblem)) }
-        guard let methodValue = members["method"] else {
-            if id != nil, members["result"] != nil || members["error"] != nil {
-                let outcome: JSONValue = members["error"].map { ["error": $0] } ?? ["result": members["result"] ?? .null]
-                return MCPInboundMessage(kind: .response(id: id), params: outcome)
-            }
-            if members["id"] == nil, members["error"] != nil {
-                return MCPInboundMessage(kind: .response(id: nil), params: nil)
-            }
-            return invalid(id, .invalidRequest("Invalid Request: method is missing"))
-        }
-        guard case .string(let method) = methodValue else {
-            return invalid(id, .invalidRequest("Invalid Request: method must be a string"))
-        }
-        let params = members["params"]
-        switch params {
-        case nil, .object?:
-            break
-        case .array?:
-            return invalid(id, .invalidParams("Invalid params: params must be an object"))
-        default:
-            return invalid(id, .invalidRequest("Invalid Request: params must be an object"))
-        }
-        if let id { return MCPInboundMessage(kind: .request(id: id, method: method), params: params) }
-        var cancelledRaw: [UInt8]?
-        if method == "notifications/cancelled" {
-            cancelledRaw = RawJSONScanner.memberValue("params", in: message).flatMap {
-                RawJSONScanner.memberValue("requestId", in: $0)
-            }
-        }
-        return MCPInboundMessage(kind: .notification(method: method), params: params, cancelledRequestRaw: cancelledRaw)
-    }
-
-    private func invalid(_ id: MCPRequestID?, _ error: MCPError) -> MCPInboundMessage {
-        MCPInboundMessage(kind: .invalid(reply: .error(id: id, error)), params: nil)
-    }
-
     // MARK: - Notifications
 
     private func handleNotification(_ method: String, params: JSONValue?, rawRequestID: [UInt8]?, session: MCPSession?) {
@@ -219,21 +141,6 @@ public final class MCPServer: Sendable {
     }
 
     // MARK: - Requests
-
-    enum Era {
-        case legacy(String)
-        case modern(String)
-
-        var version: String {
-            switch self {
-            case .legacy(let version), .modern(let version): return version
-            }
-        }
-        var isModern: Bool {
-            if case .modern = self { return true }
-            return false
-        }
-    }
 
     private func serveRequest(id: MCPRequestID, method: String, params: JSONValue?, session: MCPSession?, user: String?)
         async -> MCPReply?
@@ -263,63 +170,6 @@ public final class MCPServer: Sendable {
         }
         let cancelled = session.finish(id)
         return cancelled ? nil : reply
-    }
-
-    private func resolveEra(method: String, params: JSONValue?, session: MCPSession?) -> Result<Era, MCPError> {
-        let requested = params?["_meta"]?[MCPProtocol.protocolVersionMetaKey]
-        if options.modernEnabled, let requested {
-            guard case .string(let version) = requested else {
-                return .failure(.invalidParams("Invalid params: \(MCPProtocol.protocolVersionMetaKey) must be a string"))
-            }
-            if version == MCPProtocol.modernVersion { return .success(.modern(version)) }
-            if let negotiated = session?.negotiatedVersion, MCPProtocol.legacyVersions.contains(version) {
-                return .success(.legacy(negotiated))
-            }
-            return .failure(unsupportedVersion(version))
-        }
-        if options.modernEnabled, method == "server/discover" {
-            return .success(.modern(MCPProtocol.modernVersion))
-        }
-        if method == "initialize" { return .success(.legacy(MCPProtocol.legacyVersions[0])) }
-        if let negotiated = session?.negotiatedVersion { return .success(.legacy(negotiated)) }
-        if method == "ping" { return .success(.legacy(MCPProtocol.legacyVersions[0])) }
-        if !Self.legacyMethods.contains(method) { return .failure(.methodNotFound(method)) }
-        return .failure(.invalidRequest("Invalid Request: the session is not initialized (send initialize first)"))
-    }
-
-    static let legacyMethods: Set<String> = [
-        "initialize", "ping", "tools/list", "tools/call", "resources/list", "resources/templates/list", "resources/read",
-        "completion/complete", "logging/setLevel",
-    ]
-
-    private func unsupportedVersion(_ requested: String) -> MCPError {
-        MCPError(
-            code: MCPProtocol.unsupportedProtocolVersionCode, message: "Unsupported protocol version",
-            data: ["supported": .array(supportedVersions.map { .string($0) }), "requested": .string(requested)]
-        )
-    }
-
-    private func initialize(id: MCPRequestID, params: JSONValue?, session: MCPSession?) -> MCPReply {
-        guard case .object(let members)? = params, case .string(let requested)? = members["protocolVersion"] else {
-            return .error(id: id, .invalidParams("Invalid params: initialize needs a protocolVersion string"))
-        }
-        if let capabilities = members["capabilities"], capabilities.objectValue == nil {
-            return .error(id: id, .invalidParams("Invalid params: capabilities must be an object"))
-        }
-        let version = MCPProtocol.legacyVersions.contains(requested) ? requested : MCPProtocol.legacyVersions[0]
-        if let session,
-            !session.markInitialized(version: version, clientInfo: members["clientInfo"], capabilities: members["capabilities"])
-        {
-            return .error(id: id, .invalidRequest("Invalid Request: the session is already initialized"))
-        }
-        var result: [String: JSONValue] = [
-            "protocolVersion": .string(version),
-            "capabilities": capabilities(modern: false),
-            "serverInfo": implementation(version: version),
-        ]
-        if let instructions = info.instructions { result["instructions"] = .string(instructions) }
-        logger.debug("initialized", metadata: ["version": "\(version)", "session": "\(session?.id ?? "-")"])
-        return .result(id: id, .object(result))
     }
 
     private func execute(id: MCPRequestID, method: String, params: JSONValue?, era: Era, session: MCPSession?, user: String?)

@@ -26,7 +26,8 @@ let package = Package(
     traits: [
         .trait(name: "PostgreSQL", description: "The PostgreSQL store in CQRSRuntime's store URLs (postgres://…); builds PostgresNIO."),
         .trait(name: "MongoDB", description: "The MongoDB store in CQRSRuntime's store URLs (mongodb://…); needs libmongoc."),
-        .default(enabledTraits: ["PostgreSQL", "MongoDB"]),
+        .trait(name: "OpenTelemetry", description: "OTLP export of the servers' traces (swift-otel) when an endpoint is configured."),
+        .default(enabledTraits: ["PostgreSQL", "MongoDB", "OpenTelemetry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -39,6 +40,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.1.0"),
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.0.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         // Core
@@ -58,6 +61,7 @@ let package = Package(
             dependencies: [
                 "CQRSSchema", "CQRSSchemaMacros", .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         .target(name: "CQRSTesting", dependencies: ["CQRS"]),
@@ -90,7 +94,13 @@ let package = Package(
         ),
 
         // Front ends
-        .target(name: "CQRSCatalog", dependencies: ["CQRS", "CQRSSchema", .product(name: "Metrics", package: "swift-metrics")]),
+        .target(
+            name: "CQRSCatalog",
+            dependencies: [
+                "CQRS", "CQRSSchema", .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
+        ),
         .target(
             name: "CQRSMCP",
             dependencies: [
@@ -119,6 +129,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "OTel", package: "swift-otel", condition: .when(traits: ["OpenTelemetry"])),
             ]
         ),
 
@@ -151,7 +162,10 @@ let package = Package(
                 .product(name: "SwiftSyntaxMacrosGenericTestSupport", package: "swift-syntax"),
             ]
         ),
-        .testTarget(name: "CQRSTests", dependencies: ["CQRS", "CQRSTesting", "Bank"]),
+        .testTarget(
+            name: "CQRSTests",
+            dependencies: ["CQRS", "CQRSTesting", "Bank", .product(name: "InMemoryTracing", package: "swift-distributed-tracing")]
+        ),
         .testTarget(name: "CQRSSQLiteTests", dependencies: ["CQRSSQLite", "CQRSTesting", "Bank"]),
         .target(name: "PostgresTestSupport", dependencies: ["CQRS", "CQRSPostgres"], path: "Tests/PostgresTestSupport"),
         .testTarget(

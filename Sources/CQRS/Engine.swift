@@ -1,6 +1,7 @@
 import CQRSSchema
 import Foundation
 import Logging
+import Tracing
 
 /// Receives the events of every successful commit, after the commit, in registration order.
 public protocol Dispatcher<A>: Sendable {
@@ -66,7 +67,7 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
         _ command: A.CreateCommand, context: CommandContext = CommandContext(), metadata: [String: String] = [:],
         idempotencyKey: String? = nil
     ) async throws -> CommandResult<A.Event> {
-        try await run(context: context, id: nil) {
+        try await run("create", context: context, id: nil) {
             if let idempotencyKey { try Identifier.check(idempotencyKey, as: "idempotencyKey") }
             let claim = try idempotencyKey.map { IdempotencyClaim(key: $0, fingerprint: try fingerprint("create", command)) }
             if let claim, let replay = try await replay(claim) { return replay }
@@ -98,7 +99,7 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
         id: String, _ command: A.UpdateCommand, context: CommandContext = CommandContext(),
         metadata: [String: String] = [:], expectedVersion: Int? = nil, idempotencyKey: String? = nil
     ) async throws -> CommandResult<A.Event> {
-        try await run(context: context, id: id) {
+        try await run("update", context: context, id: id) {
             try Identifier.check(id, as: "id")
             if let idempotencyKey { try Identifier.check(idempotencyKey, as: "idempotencyKey") }
             let claim = try idempotencyKey.map {
@@ -161,8 +162,16 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
     /// decodes is logged and ignored (full replay). Returns nil when the aggregate does not exist.
     public func load(id: String) async throws -> LoadedAggregate<A>? {
         try Identifier.check(id, as: "id")
+        return try await CommandTracing.span("load \(A.aggregateType)", attributes: ["cqrs.aggregate.id": .string(id)]) { span in
+            try await restore(id: id, span: span)
+        }
+    }
+
+    private func restore(id: String, span: any Span) async throws -> LoadedAggregate<A>? {
         if let cached = cache.get(id) {
             let newer = try await store.loadEvents(A.self, id: id, afterVersion: cached.version, limit: nil)
+            span.attributes["cqrs.events"] = newer.count
+            span.attributes["cqrs.cached"] = true
             guard let last = newer.last else { return LoadedAggregate(state: cached.state, version: cached.version) }
             var state = cached.state
             for envelope in newer { try state.apply(envelope.payload) }
@@ -186,6 +195,8 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
         for envelope in slice.events {
             try state.apply(envelope.payload)
         }
+        span.attributes["cqrs.events"] = slice.events.count
+        span.attributes["cqrs.snapshot"] = slice.snapshot != nil
         // The slice's version comes from the journal; the events read may end before it only if a
         // commit landed between the two reads of a non-transactional store.
         let version = slice.events.last?.version ?? slice.snapshot?.version ?? slice.version
@@ -209,25 +220,41 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
 
     // MARK: - Internals
 
+    /// Runs a command's body in its `create`/`update` span, logging and stamping its failure.
     private func run(
-        context: CommandContext, id: String?, _ body: () async throws -> CommandResult<A.Event>
+        _ kind: String, context: CommandContext, id: String?, _ body: () async throws -> CommandResult<A.Event>
     ) async throws -> CommandResult<A.Event> {
-        do {
-            return try await body()
-        } catch {
-            let cqrs = CqrsError.wrapping(error)
-            var metadata: Logger.Metadata = [
-                "requestId": .string(context.requestId), "aggregateType": .string(A.aggregateType), "code": .string(cqrs.code),
-            ]
-            if let id { metadata["aggregateId"] = .string(id) }
-            if let operation = context.operation { metadata["operation"] = .string(operation) }
-            if cqrs.status >= 500 {
-                logger.error("Command failed: \(error)", metadata: metadata)
-            } else {
-                logger.debug("Command refused: \(cqrs.message)", metadata: metadata)
+        try await CommandTracing.span("\(kind) \(A.aggregateType)", attributes: commandAttributes(context: context, id: id)) { span in
+            do {
+                let result = try await body()
+                span.attributes["cqrs.aggregate.id"] = result.aggregateId
+                span.attributes["cqrs.version"] = result.version
+                return result
+            } catch {
+                let cqrs = CqrsError.wrapping(error)
+                span.attributes["cqrs.error.code"] = cqrs.code
+                var metadata: Logger.Metadata = [
+                    "requestId": .string(context.requestId), "aggregateType": .string(A.aggregateType), "code": .string(cqrs.code),
+                ]
+                if let id { metadata["aggregateId"] = .string(id) }
+                if let operation = context.operation { metadata["operation"] = .string(operation) }
+                if cqrs.status >= 500 {
+                    logger.error("Command failed: \(error)", metadata: metadata)
+                } else {
+                    logger.debug("Command refused: \(cqrs.message)", metadata: metadata)
+                }
+                throw cqrs.with(requestId: context.requestId)
             }
-            throw cqrs.with(requestId: context.requestId)
         }
+    }
+
+    private func commandAttributes(context: CommandContext, id: String?) -> SpanAttributes {
+        var attributes = SpanAttributes()
+        attributes["cqrs.aggregate.type"] = A.aggregateType
+        if let id { attributes["cqrs.aggregate.id"] = id }
+        attributes["cqrs.request_id"] = context.requestId
+        if let operation = context.operation { attributes["cqrs.operation"] = operation }
+        return attributes
     }
 
     private func commit(
@@ -246,7 +273,12 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
             occurredAt: context.clock.now().truncatedToMilliseconds,
             snapshot: snapshotPolicy.shouldSnapshot(from: version, to: version + events.count) ? next : nil,
             idempotency: claim)
-        switch try await store.commit(pending) {
+        let store = self.store
+        let outcome = try await CommandTracing.span(
+            "commit \(A.aggregateType)",
+            attributes: ["cqrs.events": .int64(Int64(events.count)), "cqrs.store": .string("\(type(of: store))")]
+        ) { _ in try await store.commit(pending) }
+        switch outcome {
         case .duplicate(let record):
             // A concurrent command with the same key won the race.
             return try await result(of: record, claim: claim)

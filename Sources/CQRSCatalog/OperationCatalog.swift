@@ -332,14 +332,19 @@ public struct OperationCatalog: Sendable {
         let started = ContinuousClock.now
         var context = context
         context.operation = operation.name
-        do {
-            let result = try await operation.run(arguments, context)
-            OperationMetrics.record(operation, outcome: "ok", since: started)
-            return result
-        } catch {
-            let failure = CqrsError.wrapping(error)
-            OperationMetrics.record(operation, outcome: failure.code, since: started)
-            throw failure
+        return try await CommandTracing.span(
+            operation.name, attributes: ["cqrs.operation": .string(operation.name), "cqrs.request_id": .string(context.requestId)]
+        ) { span in
+            do {
+                let result = try await operation.run(arguments, context)
+                OperationMetrics.record(operation, outcome: "ok", since: started)
+                return result
+            } catch {
+                let failure = CqrsError.wrapping(error)
+                span.attributes["cqrs.error.code"] = failure.code
+                OperationMetrics.record(operation, outcome: failure.code, since: started)
+                throw failure
+            }
         }
     }
 }

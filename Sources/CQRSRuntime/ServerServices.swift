@@ -8,15 +8,18 @@ import ServiceLifecycle
 /// first (it stops accepting and drains the requests in flight), then the projector (it hands its
 /// leases back), then the store (its connections close last).
 enum ServerServices {
-    /// Runs `frontEnd` after the backend and its projector; returns once all three have stopped.
-    /// The group also shuts down when the front end ends on its own (end of input over stdio).
-    static func run(frontEnd: any Service, backend: Backend, catalog: OperationCatalog, logger: Logger) async throws {
+    /// Runs `frontEnd` after the backend and its projector (and `observability`, the trace
+    /// exporter, before them all); returns once all have stopped. The group also shuts down when
+    /// the front end ends on its own (end of input over stdio).
+    static func run(
+        frontEnd: any Service, backend: Backend, catalog: OperationCatalog, observability: (any Service)?, logger: Logger
+    ) async throws {
         let group = ServiceGroup(
             configuration: .init(
-                services: [
+                services: (observability.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []) + [
                     .init(service: BackendService(backend: backend)),
                     .init(service: ProjectorService(projector: catalog.projector)),
-                    .init(service: frontEnd, successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: frontEnd, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -40,6 +40,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Serve metrics (commands, conflicts, latencies, HTTP requests) at /metrics in Prometheus format.")
     var metrics = false
 
+    @OptionGroup var tracing: TracingOptions
+
     func run() async throws {
         let description = ServerProgram.program.description
         try await reportingFailure(description.name) {
@@ -56,11 +58,14 @@ struct ServeCommand: AsyncParsableCommand {
                 mcp: server, catalog: catalog, info: description.openAPIInfo, options: options,
                 readiness: { _ = try await eventStore.streamVersion(aggregateType: "readiness", id: "probe") }, logger: logger)
             if metrics { http.metrics = Self.bootstrapPrometheus() }
+            let observability = try tracing.bootstrap(serviceName: description.name, logger: logger)
+            http.tracing = observability != nil
             logger.info(
                 "Serving http://\(host):\(port) (/mcp, REST, /openapi.json, /docs)",
                 metadata: ["store": .string(backend.description), "auth": .string(token == nil ? "none" : "bearer")])
             try await ServerServices.run(
-                frontEnd: http.makeApplication(host: host, port: port), backend: backend, catalog: catalog, logger: logger)
+                frontEnd: http.makeApplication(host: host, port: port), backend: backend, catalog: catalog,
+                observability: observability, logger: logger)
         }
     }
 }
@@ -71,12 +76,17 @@ struct StdioCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
+    @OptionGroup var tracing: TracingOptions
+
     func run() async throws {
         try await reportingFailure(ServerProgram.program.description.name) {
             let (backend, catalog, server, logger) = try await store.open()
+            let observability = try tracing.bootstrap(serviceName: ServerProgram.program.description.name, logger: logger)
             logger.info("Serving MCP over stdio", metadata: ["store": .string(backend.description)])
             // End of input or SIGTERM/SIGINT (a host closing the server) ends the group.
-            try await ServerServices.run(frontEnd: MCPStdioTransport(server: server), backend: backend, catalog: catalog, logger: logger)
+            try await ServerServices.run(
+                frontEnd: MCPStdioTransport(server: server), backend: backend, catalog: catalog, observability: observability,
+                logger: logger)
         }
     }
 }

@@ -22,6 +22,9 @@ public struct CQRSHTTPServer: Sendable {
     private let readiness: @Sendable () async throws -> Void
     /// The Prometheus text of every metric, served at `/metrics` (nil: no `/metrics`, no request metrics).
     public var metrics: (@Sendable () -> [UInt8])?
+    /// Whether each request gets a server span (Hummingbird's `TracingMiddleware`; turn it on once a
+    /// tracer is bootstrapped, e.g. with swift-otel). The catalog's and engine's spans are its children.
+    public var tracing = false
 
     /// Creates the server.
     /// - Parameters:
@@ -69,6 +72,7 @@ public struct CQRSHTTPServer: Sendable {
         router.add(middleware: RequestIdMiddleware())
         // Requests by route, method and status, and their durations (Hummingbird's own middleware).
         if metrics != nil { router.add(middleware: MetricsMiddleware()) }
+        if tracing { router.add(middleware: TracingMiddleware()) }
         router.add(middleware: GuardMiddleware(options: transport.options))
         if let metrics {
             // Behind the guard: a scraper sends the bearer token like any client.

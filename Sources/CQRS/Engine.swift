@@ -31,8 +31,14 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
 
     /// Creates an engine.
     /// - Parameters:
+    ///   - store: where the aggregate's events are committed and loaded from.
+    ///   - services: what the command handlers are given (clients, configuration).
+    ///   - snapshotPolicy: when a commit also writes a snapshot of the new state.
+    ///   - idGenerator: how a create command's aggregate id is made.
+    ///   - dispatchers: receive the events of every commit, after it, in order.
     ///   - cacheCapacity: how many aggregate states the engine keeps in memory (0 disables the cache).
     ///     A cached state is always brought up to date from the store before use.
+    ///   - logger: where failed commands are logged (with request id, operation and aggregate as metadata).
     ///   - errorHandler: receives dispatcher failures (they never fail the command); by default they are logged.
     public init(
         store: any EventStore, services: A.Services, snapshotPolicy: SnapshotPolicy = .every(100),
@@ -89,9 +95,16 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
     /// Commands on one aggregate run one at a time within this engine (and its copies), in arrival
     /// order; a handler must not run another command on its own aggregate through the same engine.
     ///
-    /// - Parameter expectedVersion: when given, the command fails with 409 unless the aggregate is at
-    ///   this version. Without it the command is decided on the current state: a conflict with another
-    ///   process's commit makes the engine load and decide again (up to ``maximumAttempts`` times).
+    /// - Parameters:
+    ///   - id: the aggregate's id.
+    ///   - command: what to do.
+    ///   - context: who asks, the request id, ids and clock.
+    ///   - metadata: extra metadata stored with each event.
+    ///   - expectedVersion: when given, the command fails with 409 unless the aggregate is at
+    ///     this version. Without it the command is decided on the current state: a conflict with another
+    ///     process's commit makes the engine load and decide again (up to ``maximumAttempts`` times).
+    ///   - idempotencyKey: a retry with the same key and command returns the first result instead of
+    ///     committing again.
     /// - Throws: `CqrsError`: the handler's domain errors, 400 for an invalid id or key (see
     ///   ``Identifier``), 404 when the aggregate does not exist, 409 `CONCURRENCY_ERROR` on a version
     ///   conflict that remains, 422 `IDEMPOTENCY_KEY_REUSED`.

@@ -12,7 +12,9 @@ public enum Identifier {
     public static let pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
 
     /// Checks `value` against the rule.
-    /// - Parameter name: what the value is, for the message (`"id"`, `"idempotencyKey"`).
+    /// - Parameters:
+    ///   - value: the id or key.
+    ///   - name: what the value is, for the message (`"id"`, `"idempotencyKey"`).
     /// - Throws: 400 `VALIDATION_FAILED` naming the rule that failed.
     public static func check(_ value: String, as name: String) throws {
         let scalars = value.unicodeScalars

@@ -44,10 +44,10 @@ public enum CQRSJSON {
         try makeDecoder().decode(type, from: data)
     }
 
-    /// Encodes values straight to ``JSONValue`` (no JSON text in between), dates as ISO 8601.
+    /// Encodes values straight to `JSONValue` (no JSON text in between), dates as ISO 8601.
     public static let valueEncoder = JSONValueEncoder(dateEncoding: { .string(ISO8601.format($0)) })
 
-    /// Decodes values straight from ``JSONValue``, dates from ISO 8601.
+    /// Decodes values straight from `JSONValue`, dates from ISO 8601.
     public static let valueDecoder = JSONValueDecoder(dateDecoding: { json in
         guard let text = json.stringValue, let date = ISO8601.parse(text) else {
             throw DecodingError.dataCorrupted(
@@ -56,7 +56,7 @@ public enum CQRSJSON {
         return date
     })
 
-    /// A value as a ``JSONValue``.
+    /// A value as a `JSONValue`.
     public static func value(of value: some Encodable) throws -> JSONValue {
         do {
             return try valueEncoder.encode(value)
@@ -65,7 +65,7 @@ public enum CQRSJSON {
         }
     }
 
-    /// Decodes a value from a ``JSONValue``.
+    /// Decodes a value from a `JSONValue`.
     public static func decode<T: Decodable>(_ type: T.Type, from json: JSONValue) throws -> T {
         try valueDecoder.decode(type, from: json)
     }

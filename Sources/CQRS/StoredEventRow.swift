@@ -40,7 +40,7 @@ public struct StoredEventRow: Sendable {
     }
 
     /// Decodes rows in one pass: typed payloads as one JSON array (one decoder call instead of one per
-    /// event), raw ``JSONValue`` payloads with the strict parser (numbers kept exactly), metadata once
+    /// event), raw `JSONValue` payloads with the strict parser (numbers kept exactly), metadata once
     /// per distinct text (the events of a commit share it).
     public static func decode<E: Decodable & Sendable>(_ rows: [StoredEventRow], as type: E.Type) throws -> [EventEnvelope<E>] {
         guard !rows.isEmpty else { return [] }

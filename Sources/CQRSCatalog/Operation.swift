@@ -58,7 +58,7 @@ public struct NamedSchema: Sendable, Hashable {
 
 /// One way an operation can fail.
 public struct OperationError: Sendable, Hashable {
-    /// The HTTP status of the ``CqrsError`` (the same status MCP reports in `structuredContent`).
+    /// The HTTP status of the `CqrsError` (the same status MCP reports in `structuredContent`).
     public var status: Int
     /// When it happens.
     public var description: String
@@ -77,7 +77,7 @@ public struct OperationError: Sendable, Hashable {
 }
 
 /// Where a list operation reads, so a front end with its own query syntax (REST's RSQL) builds the
-/// same ``ReadQuery`` the JSON arguments give.
+/// same `ReadQuery` the JSON arguments give.
 public struct ListAccess: Sendable {
     /// The schema of one item (whose declared fields a filter may name).
     public var item: NamedSchema

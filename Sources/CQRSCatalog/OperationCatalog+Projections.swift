@@ -30,7 +30,7 @@ public struct EventLogReader: Sendable {
         self.read = read
     }
 
-    /// The entries (``AuditEntry`` JSON, at most ``pageSize``) of aggregate `id` after `version`, and
+    /// The entries (`AuditEntry` JSON, at most ``pageSize``) of aggregate `id` after `version`, and
     /// its current version.
     /// - Throws: 404 when the aggregate does not exist; 400 for an invalid id.
     public func entries(of id: String, after version: Int) async throws -> (entries: [JSONValue], version: Int) {

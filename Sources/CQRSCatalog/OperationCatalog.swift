@@ -24,7 +24,7 @@ public struct OperationCatalog: Sendable {
         /// About the most bytes of JSON one list or audit-log page carries: a page stops before the
         /// item that would pass it (it always holds at least one) and returns `nextCursor`.
         public var pageByteBudget: Int
-        /// When true, a command declared destructive (``CommandHandler/destructiveCommands``) runs
+        /// When true, a command declared destructive (`CommandHandler.destructiveCommands`) runs
         /// only with `confirm: true`; without it the call is a 428 saying so (a dry run needs none).
         public var confirmDestructive: Bool
 
@@ -79,8 +79,10 @@ public struct OperationCatalog: Sendable {
 
     /// Registers an aggregate's commands, reads and audit log.
     ///
-    /// - Parameter states: the latest-state storage kept by a ``LatestStateProjection``; when given,
-    ///   `<type>_list` is generated.
+    /// - Parameters:
+    ///   - engine: the aggregate's command engine.
+    ///   - states: the latest-state storage kept by a `LatestStateProjection`; when given,
+    ///     `<type>_list` is generated.
     /// - Throws: a configuration error when a generated name is invalid or taken, or a command case
     ///   has a field named `id`, `expectedVersion` or `idempotencyKey`.
     public mutating func register<A: CommandHandler>(
@@ -321,7 +323,7 @@ public struct OperationCatalog: Sendable {
     ///
     /// - Throws: 400 `VALIDATION_FAILED` with `details.violations` (each `pointer`, `keyword`,
     ///   `message`) for arguments that break the schema; otherwise whatever the operation throws
-    ///   (domain errors, not found, conflicts, store outages), as a ``CqrsError``.
+    ///   (domain errors, not found, conflicts, store outages), as a `CqrsError`.
     public func call(_ operation: CatalogOperation, arguments: JSONValue, context: CommandContext) async throws -> JSONValue {
         let violations = JSONSchema.validate(arguments, against: operation.input.schema)
         if !violations.isEmpty {

@@ -8,7 +8,7 @@ import NIOPosix
 /// A MongoDB deployment (standalone or replica set) through a libmongoc client pool.
 ///
 /// libmongoc blocks the calling thread for every round trip, so every operation runs on this
-/// database's own ``NIOThreadPool``, never on Swift's cooperative pool or an event loop. An operation
+/// database's own `NIOThreadPool`, never on Swift's cooperative pool or an event loop. An operation
 /// takes one client from the pool for all of its round trips.
 public final class MongoDatabase: Sendable {
     /// Connection settings beyond the URL.

@@ -3,7 +3,7 @@ import CQRSSchema
 import Foundation
 import Synchronization
 
-/// An ``EventStore`` in MongoDB that is atomic and conflict-safe without multi-document transactions,
+/// An `EventStore` in MongoDB that is atomic and conflict-safe without multi-document transactions,
 /// on a standalone server as on a replica set.
 ///
 /// **One document per commit.** A command's events, metadata and idempotency key are one document of

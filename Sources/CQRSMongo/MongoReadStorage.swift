@@ -2,8 +2,8 @@ import CQRS
 import CQRSSchema
 import Foundation
 
-/// A ``ReadStorage`` in MongoDB: every model's documents in the collection `read_models`, with the
-/// filter, sort and paging of ``ReadQuery`` run by MongoDB (see ``MongoDocumentQuery`` for the
+/// A `ReadStorage` in MongoDB: every model's documents in the collection `read_models`, with the
+/// filter, sort and paging of `ReadQuery` run by MongoDB (see `MongoDocumentQuery` for the
 /// layout that gives them the semantics of the other stores). The total and the page are two reads
 /// (after one for the checkpoint's floor epoch), so under concurrent writes they may see different
 /// moments.

@@ -3,7 +3,7 @@ import CQRSSchema
 import Foundation
 import PostgresNIO
 
-/// An ``EventStore`` in PostgreSQL: one statement (one transaction) per commit, acknowledged only once
+/// An `EventStore` in PostgreSQL: one statement (one transaction) per commit, acknowledged only once
 /// its commit is known to be done; no store-wide lock.
 ///
 /// **Global position.** An event's position is `xid × 2²⁰ + n`, where `xid` is the 64-bit id of the

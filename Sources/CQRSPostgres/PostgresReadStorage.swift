@@ -3,8 +3,8 @@ import CQRSSchema
 import Foundation
 import PostgresNIO
 
-/// A ``ReadStorage`` in PostgreSQL: documents are `jsonb` rows of one `read_models` table, and
-/// filters, sorting and paging run in SQL with the semantics of ``InMemoryReadStorage``: numbers
+/// A `ReadStorage` in PostgreSQL: documents are `jsonb` rows of one `read_models` table, and
+/// filters, sorting and paging run in SQL with the semantics of `InMemoryReadStorage`: numbers
 /// compare as numbers and booleans as booleans (checked with `jsonb_typeof`), strings by UTF-8 bytes
 /// (`COLLATE "C"`), null or missing fields sort first ascending, ties are broken by id. The total and
 /// the page come from one statement, hence one snapshot.

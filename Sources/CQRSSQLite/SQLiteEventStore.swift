@@ -2,7 +2,7 @@ import CQRS
 import CQRSSchema
 import Foundation
 
-/// The embedded default ``EventStore``: one SQLite file, one transaction per commit.
+/// The embedded default `EventStore`: one SQLite file, one transaction per commit.
 ///
 /// Global order: positions are `AUTOINCREMENT` row ids assigned inside the write transaction, and
 /// SQLite admits one writer at a time, so positions are committed in increasing order. A WAL reader

@@ -2,8 +2,8 @@ import CQRS
 import CQRSSchema
 import Foundation
 
-/// A ``ReadStorage`` in the same SQLite file as the events: documents are JSON in one table, and
-/// filters, sorting and paging run in SQL with the same semantics as ``InMemoryReadStorage``
+/// A `ReadStorage` in the same SQLite file as the events: documents are JSON in one table, and
+/// filters, sorting and paging run in SQL with the same semantics as `InMemoryReadStorage`
 /// (numbers compare as numbers, booleans as booleans, strings by UTF-8 bytes).
 public final class SQLiteReadStorage<Model: ReadModel>: ReadStorage {
     let database: SQLiteDatabase

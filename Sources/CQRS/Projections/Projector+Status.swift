@@ -70,7 +70,11 @@ extension Projector {
     /// the log. Returns once it has caught up with the log's head at the start (reporting progress
     /// about every `interval`). It starts this projection here, so that this process takes part.
     ///
-    /// - Parameter resume: skip the reset and only follow an interrupted rebuild to its end.
+    /// - Parameters:
+    ///   - name: the projection (a view or aggregate type, as ``names`` lists them).
+    ///   - resume: skip the reset and only follow an interrupted rebuild to its end.
+    ///   - interval: about how often `progress` is called.
+    ///   - progress: receives the events applied so far and the total.
     public func rebuild(
         _ name: String, resume: Bool = false, interval: Duration = .milliseconds(500),
         progress: @Sendable (ProjectionProgress) -> Void = { _ in }

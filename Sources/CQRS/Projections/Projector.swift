@@ -34,7 +34,7 @@ public final class Projector: Sendable {
         /// The longest pause between retries after a failure.
         public var maximumBackoff: Duration
         /// How long a command waits, after its commit, for the projections of its aggregate to apply
-        /// it (``dispatcher(waitingUpTo:)``), and a `minPosition` read by default.
+        /// it (``Projector/dispatcher(for:waitingUpTo:)``), and a `minPosition` read by default.
         public var consistencyTimeout: Duration
 
         /// Options with the defaults.

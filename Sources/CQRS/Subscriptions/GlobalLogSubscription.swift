@@ -55,8 +55,12 @@ public struct GlobalLogSubscription: AsyncSequence, Sendable {
 
 extension EventStore {
     /// The global log after `position`, catch-up then live (see ``GlobalLogSubscription``).
-    /// - Parameter wake: wakes the subscription on local commits (``Projector/logWake``); without
-    ///   it new events are found by polling alone.
+    /// - Parameters:
+    ///   - position: the global position to start after (0: from the beginning).
+    ///   - batchSize: the most events read per query.
+    ///   - pollInterval: how often an idle subscription looks for new events.
+    ///   - wake: wakes the subscription on local commits (``Projector/logWake``); without
+    ///     it new events are found by polling alone.
     public func subscribe(
         after position: Int64 = 0, batchSize: Int = 500, pollInterval: Duration = .milliseconds(50), wake: LogWake? = nil
     ) -> GlobalLogSubscription {

@@ -9,7 +9,7 @@ import Logging
 import Synchronization
 
 /// The Streamable HTTP transport (MCP revisions 2025-03-26 to 2025-11-25 with sessions, and the
-/// sessionless 2026-07-28 revision) for an ``MCPServer``, as Hummingbird routes.
+/// sessionless 2026-07-28 revision) for an `MCPServer`, as Hummingbird routes.
 ///
 /// - `POST /mcp`: one JSON-RPC message; a request is answered with JSON or SSE (per `Accept` and
 ///   ``MCPHTTPOptions/responseMode``), a notification or response with `202 Accepted`.

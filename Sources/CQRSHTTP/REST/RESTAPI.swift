@@ -5,7 +5,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// The REST rendering of an ``OperationCatalog``: one route per operation (see ``RESTRoute``),
+/// The REST rendering of an `OperationCatalog`: one route per operation (see ``RESTRoute``),
 /// JSON bodies, `If-Match`/`ETag` versions, `Idempotency-Key`, RSQL filters, and problem documents
 /// for every error. Add it to a router that runs ``RequestIdMiddleware`` and ``GuardMiddleware``.
 public struct RESTAPI: Sendable {

@@ -28,7 +28,7 @@ public struct CQRSHTTPServer: Sendable {
 
     /// Creates the server.
     /// - Parameters:
-    ///   - mcp: the MCP server (usually over a ``ToolCatalog`` of the same catalog).
+    ///   - mcp: the MCP server (usually over a `ToolCatalog` of the same catalog).
     ///   - catalog: the operations the REST routes render.
     ///   - info: the OpenAPI document's title, version and description.
     ///   - options: guards and limits shared by every route.
@@ -46,7 +46,7 @@ public struct CQRSHTTPServer: Sendable {
         self.readiness = readiness
     }
 
-    /// Serves one catalog both ways: MCP (a ``ToolCatalog`` of it) and REST, so the two cannot drift.
+    /// Serves one catalog both ways: MCP (a `ToolCatalog` of it) and REST, so the two cannot drift.
     /// - Parameters:
     ///   - catalog: the operations.
     ///   - server: the MCP server's name, version, title and instructions (its title, version and

@@ -23,7 +23,7 @@ public struct MCPHTTPOptions: Sendable {
     public var allowedHosts: Set<String>?
     /// A static bearer token every request must carry (`Authorization: Bearer …`), compared in constant time.
     public var bearerToken: String?
-    /// A token check returning the authenticated principal (passed to tools as ``MCPCallContext/user``),
+    /// A token check returning the authenticated principal (passed to tools as `MCPCallContext.user`),
     /// or nil to reject. Used when set, instead of ``bearerToken``.
     public var authenticate: (@Sendable (String) async -> String?)?
     /// The `resource_metadata` URL (RFC 9728) advertised in `WWW-Authenticate` on 401, if any.

@@ -3,7 +3,7 @@ import CQRSCatalog
 import CQRSSchema
 import Foundation
 
-/// An ``OperationCatalog`` rendered as MCP: one tool per operation (its name, input and output
+/// An `OperationCatalog` rendered as MCP: one tool per operation (its name, input and output
 /// schemas, and its semantics as annotations), `cqrs://{type}/{id}` and `cqrs://{type}/{id}/events`
 /// resources read through the `_get` and `_events` operations, and `{id}` completion through `_list`.
 ///

@@ -10,7 +10,7 @@ import Logging
 /// - **2026-07-28**: stateless; every request names its revision in
 ///   `params._meta["io.modelcontextprotocol/protocolVersion"]`, `server/discover` advertises the server.
 ///
-/// Transports call ``handle(_:session:user:)`` with each received message (or ``decode(_:)``
+/// Transports call ``handle(_:session:user:)-([UInt8],_,_)`` with each received message (or ``decode(_:)``
 /// first, then ``handle(_:session:user:)-(MCPInboundMessage,_,_)``, when they need to look at
 /// the message before serving it).
 public final class MCPServer: Sendable {
@@ -77,8 +77,12 @@ public final class MCPServer: Sendable {
     let logger: Logger
 
     /// Creates a server.
-    /// - Parameter logger: Where faults are logged. By default a logger writing to standard error
-    ///   (whatever the swift-log bootstrap says), so a stdio server's standard output stays clean.
+    /// - Parameters:
+    ///   - info: who the server is (name, version, instructions).
+    ///   - provider: the tools, resources and completions served.
+    ///   - options: revisions, limits and timeouts.
+    ///   - logger: Where faults are logged. By default a logger writing to standard error
+    ///     (whatever the swift-log bootstrap says), so a stdio server's standard output stays clean.
     public init(info: Info, provider: any MCPToolProvider, options: Options = Options(), logger: Logger? = nil) {
         self.info = info
         self.provider = provider

@@ -62,7 +62,10 @@ public final class PostgresDatabase: Sendable {
     private let migrated = Mutex<Set<String>>([])
 
     /// A database for `endpoint`; call ``start()`` before using it.
-    /// - Parameter logger: receives the pool's background messages (connection failures, at `warning` and above).
+    /// - Parameters:
+    ///   - endpoint: the server, role and TLS mode.
+    ///   - options: pool size and timeouts.
+    ///   - logger: receives the pool's background messages (connection failures, at `warning` and above).
     public init(endpoint: Endpoint, options: Options = Options(), logger: Logger = Logger(label: "cqrs.postgres")) {
         self.endpoint = endpoint
         self.options = options

@@ -62,6 +62,7 @@ let package = Package(
             dependencies: [
                 "CQRSSchema", "CQRSSchemaMacros", .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),

@@ -17,7 +17,7 @@ if [[ ! -x .venv-bench/bin/python ]]; then python3 -m venv .venv-bench; fi
 .venv-bench/bin/python Benchmarks/python/eventsourcing_bench.py "$url" "$scale"
 
 psql "$url" -qX -c "CREATE SCHEMA bench_pgbench; CREATE TABLE bench_pgbench.events (LIKE bench_swift.events INCLUDING ALL);" >/dev/null
-for clients in 1 16; do
+for clients in 1 16 64 256; do
     tps=$(pgbench "$url" -n -M prepared -f Benchmarks/pgbench-events.sql -c "$clients" -j "$((clients > 1 ? 2 : 1))" -T 10 2>/dev/null \
         | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
     echo "pgbench $clients client(s): ${tps%.*} transactions/s"

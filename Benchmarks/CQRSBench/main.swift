@@ -122,12 +122,21 @@ func postgresCommandsPerSecond(store: any EventStore, clients: Int, aggregatesPe
 func postgresBench(url: String, scale: Int) async throws {
     try await PostgresDatabase.withDatabase(url: url, options: .init(maximumConnections: 20)) { database in
         let schema = try await database.schema("bench_swift")
-        let store = PostgresEventStore(schema: schema)
-        _ = try await postgresCommandsPerSecond(store: store, clients: 4, aggregatesPerClient: 20)  // warm-up
-        let one = try await postgresCommandsPerSecond(store: store, clients: 1, aggregatesPerClient: 300 * scale)
-        print("swift-cqrs 1 client: \(format(one)) commands/s")
-        let sixteen = try await postgresCommandsPerSecond(store: store, clients: 16, aggregatesPerClient: 60 * scale)
-        print("swift-cqrs 16 clients: \(format(sixteen)) commands/s")
+        // CQRS_BENCH_BATCHES=1,2,8 compares numbers of concurrent batches (default: the store's default).
+        let counts = ProcessInfo.processInfo.environment["CQRS_BENCH_BATCHES"]?.split(separator: ",").compactMap { Int($0) }
+        let modes: [(String, PostgresEventStore.GroupCommit?)] =
+            (counts ?? [PostgresEventStore.GroupCommit().concurrentBatches]).map { ("group commit (\($0) concurrent batches)", .init(concurrentBatches: $0)) }
+            + [("one statement per commit", nil)]
+        for (label, groupCommit) in modes {
+            let store = PostgresEventStore(schema: schema, groupCommit: groupCommit)
+            _ = try await postgresCommandsPerSecond(store: store, clients: 4, aggregatesPerClient: 20)  // warm-up
+            for clients in [1, 16, 64, 256] {
+                // About 3,000 (1 client) or 10,000 commands per row.
+                let perClient = max(1, (clients == 1 ? 300 : 1000 / clients) * scale)
+                let rate = try await postgresCommandsPerSecond(store: store, clients: clients, aggregatesPerClient: perClient)
+                print("swift-cqrs \(label), \(clients) client(s): \(format(rate)) commands/s")
+            }
+        }
     }
 }
 

@@ -182,7 +182,10 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
 
     private func restore(id: String, span: any Span) async throws -> LoadedAggregate<A>? {
         if let cached = cache.get(id) {
-            let newer = try await store.loadEvents(A.self, id: id, afterVersion: cached.version, limit: nil)
+            let store = self.store
+            let newer = try await StoreMetrics.timed("load", store) {
+                try await store.loadEvents(A.self, id: id, afterVersion: cached.version, limit: nil)
+            }
             span.attributes["cqrs.events"] = newer.count
             span.attributes["cqrs.cached"] = true
             guard let last = newer.last else { return LoadedAggregate(state: cached.state, version: cached.version) }
@@ -192,7 +195,8 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
             return LoadedAggregate(state: state, version: last.version)
         }
         let useSnapshot = snapshotPolicy != .never
-        var slice = try await store.loadStream(A.self, id: id, useSnapshot: useSnapshot)
+        let store = self.store
+        var slice = try await StoreMetrics.timed("load", store) { try await store.loadStream(A.self, id: id, useSnapshot: useSnapshot) }
         guard slice.version > 0 else { return nil }
         var state = A(id: id)
         if let snapshot = slice.snapshot {
@@ -290,7 +294,7 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
         let outcome = try await CommandTracing.span(
             "commit \(A.aggregateType)",
             attributes: ["cqrs.events": .int64(Int64(events.count)), "cqrs.store": .string("\(type(of: store))")]
-        ) { _ in try await store.commit(pending) }
+        ) { _ in try await StoreMetrics.timed("commit", store) { try await store.commit(pending) } }
         switch outcome {
         case .duplicate(let record):
             // A concurrent command with the same key won the race.

@@ -23,15 +23,41 @@ public final class PostgresEventStore: EventStore {
     private let sql: Statements
     /// How long ``readAll(after:limit:)`` waits for older transactions before returning the safe prefix.
     public let readAllWait: Duration
+    /// The batcher of concurrent commits (nil: one statement per commit).
+    private let batches: PostgresGroupCommit?
 
     /// The number of events one commit may hold (2²⁰ − 1).
     public static let maximumEventsPerCommit = (1 << 20) - 1
 
+    /// How concurrent commits share transactions.
+    public struct GroupCommit: Sendable, Hashable {
+        /// How many batch transactions may run at once (each on its own connection); a commit that
+        /// finds them all busy waits for the next batch.
+        public var concurrentBatches: Int
+        /// The most commits in one batch.
+        public var maximumBatch: Int
+        /// About the most bytes of events, metadata and snapshots in one batch.
+        public var maximumBytes: Int
+
+        /// Creates settings.
+        public init(concurrentBatches: Int = 4, maximumBatch: Int = 256, maximumBytes: Int = 8 << 20) {
+            self.concurrentBatches = max(1, concurrentBatches)
+            self.maximumBatch = max(1, maximumBatch)
+            self.maximumBytes = max(1, maximumBytes)
+        }
+    }
+
     /// A store in `schema` (see ``PostgresDatabase/schema(_:)``).
-    public init(schema: PostgresSchema, readAllWait: Duration = .seconds(2)) {
+    /// - Parameters:
+    ///   - schema: the schema holding the tables.
+    ///   - readAllWait: how long ``readAll(after:limit:)`` waits for older transactions.
+    ///   - groupCommit: how concurrent commits are batched into shared transactions (one round trip
+    ///     each); nil commits each in its own statement followed by a `SELECT 1` (two round trips).
+    public init(schema: PostgresSchema, readAllWait: Duration = .seconds(2), groupCommit: GroupCommit? = GroupCommit()) {
         self.schema = schema
         self.readAllWait = readAllWait
         self.sql = Statements(schema)
+        self.batches = groupCommit.map { PostgresGroupCommit(schema: schema, options: $0) }
     }
 
     /// A store in the schema `schemaName` of `database`, created and migrated if needed.
@@ -99,11 +125,36 @@ public final class PostgresEventStore: EventStore {
     }
 
     public func commit<A: Aggregate>(_ commit: PendingCommit<A>) async throws -> CommitOutcome<A.Event> {
-        let type = A.aggregateType
         try commit.checkEventCount(atMost: Self.maximumEventsPerCommit)
         let (payloads, metadata, snapshot) = try commit.encoded()
+        guard let batches, commit.idempotency?.key.isEmpty != true else {
+            return try await commitAlone(commit, payloads: payloads, metadata: metadata, snapshot: snapshot)
+        }
+        let outcome = try await batches.submit(
+            PostgresGroupCommit.Commit(
+                type: A.aggregateType, id: commit.aggregateId, expected: commit.expectedVersion,
+                eventIds: commit.events.map(\.eventId), eventTypes: commit.events.map(\.payload.eventType), payloads: payloads,
+                metadata: metadata, occurredAt: commit.occurredAt.millisecondsSince1970, snapshot: snapshot,
+                key: commit.idempotency?.key, fingerprint: commit.idempotency?.fingerprint))
+        switch outcome {
+        case .written(let first):
+            return .committed(commit.envelopes(positions: (0..<Int64(commit.events.count)).map { first + $0 }))
+        case .refused(let fresh, let current):
+            return try await refused(commit, freshKey: fresh, currentVersion: current)
+        case .failed(let sqlState, let constraint):
+            let error = PostgresDatabase.serverError(sqlState: sqlState, constraint: constraint)
+            let raced: [PostgresError.Code] = [.uniqueViolation, .deadlockDetected]
+            guard raced.contains(PostgresError.Code(raw: sqlState)) else { throw error }
+            return try await lostRace(commit, error)
+        }
+    }
+
+    /// One commit in its own statement (`cqrs_commit`), acknowledged after a `SELECT 1`.
+    private func commitAlone<A: Aggregate>(
+        _ commit: PendingCommit<A>, payloads: [String], metadata: String, snapshot: String?
+    ) async throws -> CommitOutcome<A.Event> {
         var binds = PostgresBindings()
-        binds.append(type)
+        binds.append(A.aggregateType)
         binds.append(commit.aggregateId)
         binds.append(commit.expectedVersion)
         binds.append(commit.events.map(\.eventId))
@@ -123,30 +174,44 @@ public final class PostgresEventStore: EventStore {
                 return CommitRow(freshKey: freshKey, current: current, position: position)
             }
         } catch let error as CqrsError where error.details?["sqlState"]?.stringValue == PostgresError.Code.uniqueViolation.raw {
-            // A concurrent commit won a race the statement's snapshot could not see: the same version of
-            // the stream, or the same idempotency key. Re-read to report what happened.
-            if let claim = commit.idempotency,
-                let record = try await idempotencyRecord(aggregateType: type, key: claim.key)
-            {
-                return .duplicate(record)
-            }
-            let current = try await streamVersion(aggregateType: type, id: commit.aggregateId)
-            if current != commit.expectedVersion || error.details?["constraint"] == "events_stream_version_key" {
-                throw commit.conflict(currentVersion: max(current, commit.expectedVersion + 1))
-            }
-            throw error
+            return try await lostRace(commit, error)
         }
         let positions = rows.compactMap(\.position)
         if positions.count == commit.events.count {
             return .committed(commit.envelopes(positions: positions))
         }
         guard let guardRow = rows.first, positions.isEmpty else {
-            throw CqrsError.database("The commit of \(type) '\(commit.aggregateId)' wrote \(positions.count) of \(commit.events.count) events")
+            throw CqrsError.database(
+                "The commit of \(A.aggregateType) '\(commit.aggregateId)' wrote \(positions.count) of \(commit.events.count) events")
         }
-        if !guardRow.freshKey, let claim = commit.idempotency {
-            if let record = try await idempotencyRecord(aggregateType: type, key: claim.key) { return .duplicate(record) }
+        return try await refused(commit, freshKey: guardRow.freshKey, currentVersion: guardRow.current)
+    }
+
+    /// A commit its checks refused: the key's earlier result, or a conflict.
+    private func refused<A: Aggregate>(_ commit: PendingCommit<A>, freshKey: Bool, currentVersion: Int) async throws
+        -> CommitOutcome<A.Event>
+    {
+        if !freshKey, let claim = commit.idempotency,
+            let record = try await idempotencyRecord(aggregateType: A.aggregateType, key: claim.key)
+        {
+            return .duplicate(record)
         }
-        throw commit.conflict(currentVersion: guardRow.current)
+        throw commit.conflict(currentVersion: currentVersion)
+    }
+
+    /// A concurrent commit won a race the statement's snapshot could not see (the same version of the
+    /// stream, or the same idempotency key; a deadlock between two processes' batches): re-read to
+    /// report what happened.
+    private func lostRace<A: Aggregate>(_ commit: PendingCommit<A>, _ error: CqrsError) async throws -> CommitOutcome<A.Event> {
+        let type = A.aggregateType
+        if let claim = commit.idempotency, let record = try await idempotencyRecord(aggregateType: type, key: claim.key) {
+            return .duplicate(record)
+        }
+        let current = try await streamVersion(aggregateType: type, id: commit.aggregateId)
+        if current != commit.expectedVersion || error.details?["constraint"] == "events_stream_version_key" {
+            throw commit.conflict(currentVersion: max(current, commit.expectedVersion + 1))
+        }
+        throw error
     }
 
     public func idempotencyRecord(aggregateType: String, key: String) async throws -> IdempotencyRecord? {

@@ -10,7 +10,7 @@ import Synchronization
 /// Names are validated (`^[a-z_][a-z0-9_]{0,62}$`) and always quoted; every value is a bound parameter.
 public struct PostgresSchema: Sendable {
     /// The version of the tables this code writes; ``PostgresDatabase/schema(_:)`` migrates older ones.
-    public static let currentVersion = 3
+    public static let currentVersion = 4
     /// The database.
     public let database: PostgresDatabase
     /// The schema name.
@@ -208,6 +208,8 @@ public struct PostgresSchema: Sendable {
                 )
                 """
             ],
+            // 4: group commit (see `commitBatchMigration`).
+            commitBatchMigration(s),
         ]
     }
 }

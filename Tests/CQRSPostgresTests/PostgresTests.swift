@@ -189,7 +189,7 @@ struct PostgresStoreTests {
         }
     }
 
-    /// A schema written by version 1 of the tables (before the commit function) is migrated in place
+    /// A schema written by version 1 of the tables (before the commit function, checkpoints and batch commits) is migrated in place
     /// when a newer process opens it, and its events stay readable and writable.
     @Test func aVersionOneSchemaIsMigrated() async throws {
         try await PostgresTestEnvironment.withServer {
@@ -199,6 +199,7 @@ struct PostgresStoreTests {
             let quoted = "\"\(schema.name)\""
             try await schema.database.client.query(.init(unsafeSQL: "DROP FUNCTION \(quoted).cqrs_commit"))
             try await schema.database.client.query(.init(unsafeSQL: "DROP TABLE \(quoted).projection_checkpoints"))
+            try await schema.database.client.query(.init(unsafeSQL: "DROP PROCEDURE \(quoted).cqrs_commit_batch"))
             try await schema.database.client.query(.init(unsafeSQL: "UPDATE \(quoted).cqrs_schema_version SET version = 1"))
             let other = try PostgresDatabase(url: try PostgresTestEnvironment.url())
             let migrated = try await other.schema(schema.name)

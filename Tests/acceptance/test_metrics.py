@@ -1,4 +1,5 @@
-"""`bank serve --metrics`: Prometheus text at /metrics counting commands, conflicts and HTTP requests."""
+"""`bank serve --metrics`: Prometheus text at /metrics counting commands, conflicts, store round trips and HTTP
+requests."""
 import re
 
 import httpx2 as httpx
@@ -29,6 +30,9 @@ def test_metrics_count_a_deposit_and_a_conflict():
         assert metric(text, "cqrs_conflicts_total", aggregate="account") == 1
         assert metric(text, "cqrs_command_duration_seconds_count", aggregate="account", command="deposit") == 2
         assert metric(text, "hb_requests", http_route="/accounts/{id}/commands/deposit", http_response_status_code="200") == 1
+        # Store round trips: the open's and the deposit's commits; the stale deposit loads and never commits.
+        assert metric(text, "cqrs_store_duration_seconds_count", store="InMemoryEventStore", operation="commit") == 2
+        assert metric(text, "cqrs_store_duration_seconds_count", store="InMemoryEventStore", operation="load") >= 1
 
 
 def test_no_metrics_route_without_the_flag():

@@ -30,23 +30,8 @@ extension PostgresDatabase {
         if let psql = error as? PSQLError {
             switch psql.code {
             case .server:
-                let state = psql.serverInfo?[.sqlState] ?? "XX000"
-                let code = PostgresError.Code(raw: state)
-                // Class 08: connection exceptions; 57P01-57P05: shutdown, crash, cannot connect now, idle
-                // timeouts; too many connections; serialization failure and deadlock (retryable).
-                let retryable: [PostgresError.Code] = [.tooManyConnections, .serializationFailure, .deadlockDetected]
-                if state.hasPrefix("08") || state.hasPrefix("57P") || retryable.contains(code) {
-                    return unavailable("PostgreSQL is unavailable (SQLSTATE \(state))", reason: "sqlState", sqlState: state)
-                }
-                var details: [String: JSONValue] = ["sqlState": .string(state)]
-                if let constraint = psql.serverInfo?[.constraintName] { details["constraint"] = .string(constraint) }
-                // 22: a value the server cannot store (NUL in text, a bad escape); 54: a value too large
-                // for an index row. The request is at fault, not the server.
-                if state.hasPrefix("22") || state.hasPrefix("54") {
-                    return CqrsError.validation(
-                        "PostgreSQL cannot store a value of this request (SQLSTATE \(state))", details: .object(details))
-                }
-                return CqrsError.database("PostgreSQL error \(state)", details: .object(details))
+                return serverError(
+                    sqlState: psql.serverInfo?[.sqlState] ?? "XX000", constraint: psql.serverInfo?[.constraintName])
             case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed,
                 .queryCancelled, .sslUnsupported, .failedToAddSSLHandler:
                 return unavailable("PostgreSQL connection failed (\(psql.code))", reason: "\(psql.code)")
@@ -62,6 +47,26 @@ extension PostgresDatabase {
         }
         // Pool errors (circuit breaker), NIO connect errors (refused, timeout): the server is unreachable.
         return unavailable("PostgreSQL is unreachable (\(type(of: error)))", reason: "\(type(of: error))")
+    }
+
+    /// A server error by its SQLSTATE: 503 for connection, shutdown and retryable states, 400 for a
+    /// value the server cannot store, 500 with the SQLSTATE (and constraint) otherwise.
+    static func serverError(sqlState state: String, constraint: String?) -> CqrsError {
+        let code = PostgresError.Code(raw: state)
+        // Class 08: connection exceptions; 57P01-57P05: shutdown, crash, cannot connect now, idle
+        // timeouts; too many connections; serialization failure and deadlock (retryable).
+        let retryable: [PostgresError.Code] = [.tooManyConnections, .serializationFailure, .deadlockDetected]
+        if state.hasPrefix("08") || state.hasPrefix("57P") || retryable.contains(code) {
+            return unavailable("PostgreSQL is unavailable (SQLSTATE \(state))", reason: "sqlState", sqlState: state)
+        }
+        var details: [String: JSONValue] = ["sqlState": .string(state)]
+        if let constraint { details["constraint"] = .string(constraint) }
+        // 22: a value the server cannot store (NUL in text, a bad escape); 54: a value too large
+        // for an index row. The request is at fault, not the server.
+        if state.hasPrefix("22") || state.hasPrefix("54") {
+            return CqrsError.validation("PostgreSQL cannot store a value of this request (SQLSTATE \(state))", details: .object(details))
+        }
+        return CqrsError.database("PostgreSQL error \(state)", details: .object(details))
     }
 
     static func unavailable(_ message: String, reason: String, sqlState: String? = nil) -> CqrsError {

@@ -1,0 +1,21 @@
+import Metrics
+
+/// The engine's round trips to its event store, recorded with swift-metrics (a no-op until the
+/// program bootstraps a backend, e.g. `serve --metrics`): `cqrs_store_duration_seconds` with the
+/// dimensions `store` (the store's type) and `operation` (`commit`, `load`), one sample per call,
+/// failed calls included; its count is the number of round trips.
+enum StoreMetrics {
+    static func timed<T>(
+        _ operation: String, _ store: any EventStore, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T
+    ) async throws -> T {
+        let started = ContinuousClock.now
+        defer {
+            let (seconds, attoseconds) = (ContinuousClock.now - started).components
+            Timer(
+                label: "cqrs_store_duration_seconds", dimensions: [("store", "\(type(of: store))"), ("operation", operation)],
+                preferredDisplayUnit: .seconds
+            ).recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        }
+        return try await body()
+    }
+}

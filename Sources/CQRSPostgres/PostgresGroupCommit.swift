@@ -1,0 +1,148 @@
+import CQRS
+import Foundation
+import PostgresNIO
+import Synchronization
+
+/// Group commit: the commits that arrive while others are being written wait, then go together in
+/// one call of `cqrs_commit_batch` (one transaction, one round trip, one WAL flush), each in its own
+/// subtransaction. No commit waits when the store is idle: up to ``Options/concurrentBatches`` calls
+/// run at once, and a batch forms only while they are all busy. Each commit's outcome is its own
+/// (written, refused, or its block's error); a call that fails as a whole fails every commit in it.
+final class PostgresGroupCommit: Sendable {
+    /// One commit as the batch procedure takes it.
+    struct Commit: Sendable {
+        var type: String
+        var id: String
+        var expected: Int
+        var eventIds: [UUID]
+        var eventTypes: [String]
+        var payloads: [String]
+        var metadata: String
+        var occurredAt: Int64
+        var snapshot: String?
+        var key: String?
+        var fingerprint: String?
+
+        /// About the bytes it sends, for the batch's budget.
+        var size: Int { payloads.reduce(metadata.utf8.count + (snapshot?.utf8.count ?? 0) + 64) { $0 + $1.utf8.count + 48 } }
+    }
+
+    /// What the procedure reports for one commit.
+    enum Outcome: Sendable, Equatable {
+        /// Written; its events are at `firstPosition` and the positions after it.
+        case written(firstPosition: Int64)
+        /// Not written: the key was used already (`fresh` false) or the stream is at another version.
+        case refused(fresh: Bool, currentVersion: Int)
+        /// Its block raised an error (a unique violation after a race, a value PostgreSQL refuses).
+        case failed(sqlState: String, constraint: String?)
+    }
+
+    private struct Waiter: Sendable {
+        let commit: Commit
+        let size: Int
+        let continuation: CheckedContinuation<Outcome, any Error>
+    }
+
+    private let database: PostgresDatabase
+    private let procedure: String
+    private let options: PostgresEventStore.GroupCommit
+    private let state = Mutex<(queue: [Waiter], running: Int)>(([], 0))
+
+    init(schema: PostgresSchema, options: PostgresEventStore.GroupCommit) {
+        database = schema.database
+        procedure = "CALL \(schema.table("cqrs_commit_batch"))($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        self.options = options
+    }
+
+    /// Writes `commit` in the next batch and returns its outcome once that batch has committed.
+    func submit(_ commit: Commit) async throws -> Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            let waiter = Waiter(commit: commit, size: commit.size, continuation: continuation)
+            let start = state.withLock { state -> Bool in
+                state.queue.append(waiter)
+                guard state.running < options.concurrentBatches else { return false }
+                state.running += 1
+                return true
+            }
+            if start { Task { await self.drain() } }
+        }
+    }
+
+    /// Runs batches until the queue is empty.
+    private func drain() async {
+        while let batch = nextBatch() {
+            await run(batch)
+        }
+    }
+
+    /// The longest prefix of the queue within the batch's limits (at least one commit), or nil,
+    /// having given up its turn, when the queue is empty.
+    private func nextBatch() -> [Waiter]? {
+        state.withLock { state -> [Waiter]? in
+            guard !state.queue.isEmpty else {
+                state.running -= 1
+                return nil
+            }
+            var (count, events, bytes) = (0, 0, 0)
+            for waiter in state.queue {
+                let more = waiter.commit.eventIds.count
+                if count > 0, count == options.maximumBatch || events + more > PostgresEventStore.maximumEventsPerCommit
+                    || bytes + waiter.size > options.maximumBytes
+                {
+                    break
+                }
+                (count, events, bytes) = (count + 1, events + more, bytes + waiter.size)
+            }
+            defer { state.queue.removeFirst(count) }
+            return Array(state.queue.prefix(count))
+        }
+    }
+
+    private func run(_ batch: [Waiter]) async {
+        // Rows are locked in (type, id) order in every batch of every process, so that two batches
+        // never wait for each other; one aggregate's commits keep their order.
+        let ordered = batch.enumerated().sorted { left, right in
+            let (a, b) = (left.element.commit, right.element.commit)
+            return (a.type, a.id, left.offset) < (b.type, b.id, right.offset)
+        }.map(\.element)
+        do {
+            let outcomes = try await call(ordered.map(\.commit))
+            for (waiter, outcome) in zip(ordered, outcomes) { waiter.continuation.resume(returning: outcome) }
+        } catch {
+            for waiter in ordered { waiter.continuation.resume(throwing: error) }
+        }
+    }
+
+    private func call(_ commits: [Commit]) async throws -> [Outcome] {
+        var binds = PostgresBindings()
+        binds.append(commits.map(\.type))
+        binds.append(commits.map(\.id))
+        binds.append(commits.map(\.expected))
+        binds.append(commits.map { Int32($0.eventIds.count) })
+        binds.append(commits.flatMap(\.eventIds))
+        binds.append(commits.flatMap(\.eventTypes))
+        binds.append(commits.flatMap(\.payloads))
+        binds.append(commits.map(\.metadata))
+        binds.append(commits.map(\.occurredAt))
+        binds.append(commits.map { $0.snapshot ?? "" })
+        binds.append(commits.map { $0.key ?? "" })
+        binds.append(commits.map { $0.fingerprint ?? "" })
+        // The procedure commits before it returns its row: receiving the row means the batch is durable.
+        let rows = try await database.rows(PostgresQuery(unsafeSQL: procedure, binds: binds)) { row in
+            try row.decode(([Int64], [Bool], [Int64], [String], [String]).self)
+        }
+        guard let (first, fresh, current, states, constraints) = rows.first, first.count == commits.count,
+            fresh.count == commits.count, current.count == commits.count, states.count == commits.count,
+            constraints.count == commits.count
+        else {
+            throw CqrsError.database("The batch commit of \(commits.count) commits answered unexpectedly")
+        }
+        return commits.indices.map { index in
+            if !states[index].isEmpty {
+                return .failed(sqlState: states[index], constraint: constraints[index].isEmpty ? nil : constraints[index])
+            }
+            if first[index] > 0 { return .written(firstPosition: first[index]) }
+            return .refused(fresh: fresh[index], currentVersion: Int(current[index]))
+        }
+    }
+}

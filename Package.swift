@@ -79,6 +79,7 @@ let package = Package(
             name: "CQRSPostgres",
             dependencies: [
                 "CQRS", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

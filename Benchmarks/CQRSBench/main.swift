@@ -191,6 +191,19 @@ case "mcp":
     try mcpBenchmark(bank: rest[0], python: rest[1], script: rest[2], seconds: Double(rest.count > 3 ? rest[3] : "5") ?? 5)
 case "postgres-probe":
     try await postgresProbe(url: arguments.dropFirst().first ?? "")
+case "postgres-row":
+    // One measurement, for scripts that interleave it with pgbench: URL CLIENTS [BATCHES|alone].
+    let rest = Array(arguments.dropFirst())
+    let clients = Int(rest.dropFirst().first ?? "") ?? 16
+    let mode = rest.dropFirst(2).first ?? "4"
+    try await PostgresDatabase.withDatabase(url: rest.first ?? "", options: .init(maximumConnections: 20)) { database in
+        let store = PostgresEventStore(
+            schema: try await database.schema("bench_swift"), groupCommit: Int(mode).map { .init(concurrentBatches: $0) })
+        _ = try await postgresCommandsPerSecond(store: store, clients: 4, aggregatesPerClient: 10)  // warm-up
+        let rate = try await postgresCommandsPerSecond(
+            store: store, clients: clients, aggregatesPerClient: max(1, clients == 1 ? 300 : 1000 / clients))
+        print(Int(rate))
+    }
 case "postgres":
     let url = arguments.dropFirst().first ?? ProcessInfo.processInfo.environment["CQRS_POSTGRES_URL"] ?? ""
     try await postgresBench(url: url, scale: Int(arguments.dropFirst(2).first ?? "") ?? 1)

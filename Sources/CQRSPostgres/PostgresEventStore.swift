@@ -133,7 +133,7 @@ public final class PostgresEventStore: EventStore {
         let outcome = try await batches.submit(
             PostgresGroupCommit.Commit(
                 type: A.aggregateType, id: commit.aggregateId, expected: commit.expectedVersion,
-                eventIds: commit.events.map(\.eventId), eventTypes: commit.events.map(\.payload.eventType), payloads: payloads,
+                eventIds: commit.events.map { $0.eventId }, eventTypes: commit.events.map { $0.payload.eventType }, payloads: payloads,
                 metadata: metadata, occurredAt: commit.occurredAt.millisecondsSince1970, snapshot: snapshot,
                 key: commit.idempotency?.key, fingerprint: commit.idempotency?.fingerprint))
         switch outcome {
@@ -157,8 +157,8 @@ public final class PostgresEventStore: EventStore {
         binds.append(A.aggregateType)
         binds.append(commit.aggregateId)
         binds.append(commit.expectedVersion)
-        binds.append(commit.events.map(\.eventId))
-        binds.append(commit.events.map(\.payload.eventType))
+        binds.append(commit.events.map { $0.eventId })
+        binds.append(commit.events.map { $0.payload.eventType })
         binds.append(payloads)
         binds.append(metadata)
         binds.append(commit.occurredAt.millisecondsSince1970)

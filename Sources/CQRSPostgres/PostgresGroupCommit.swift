@@ -40,7 +40,35 @@ final class PostgresGroupCommit: Sendable {
     private struct Waiter: Sendable {
         let commit: Commit
         let size: Int
-        let continuation: CheckedContinuation<Outcome, any Error>
+        let outcome: OutcomeSlot
+    }
+
+    /// Where a commit's outcome is left for its caller, whether or not the caller waits yet.
+    private final class OutcomeSlot: Sendable {
+        private let state = Mutex<(result: Result<Outcome, any Error>?, waiter: CheckedContinuation<Outcome, any Error>?)>((nil, nil))
+
+        var isSet: Bool { state.withLock { $0.result != nil } }
+
+        func set(_ result: Result<Outcome, any Error>) {
+            let waiter = state.withLock { state -> CheckedContinuation<Outcome, any Error>? in
+                state.result = result
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(with: result)
+        }
+
+        var value: Outcome {
+            get async throws {
+                try await withCheckedThrowingContinuation { continuation in
+                    let ready = state.withLock { state -> Result<Outcome, any Error>? in
+                        if state.result == nil { state.waiter = continuation }
+                        return state.result
+                    }
+                    if let ready { continuation.resume(with: ready) }
+                }
+            }
+        }
     }
 
     private let database: PostgresDatabase
@@ -55,16 +83,30 @@ final class PostgresGroupCommit: Sendable {
     }
 
     /// Writes `commit` in the next batch and returns its outcome once that batch has committed.
+    ///
+    /// A caller that finds a free turn runs the batches itself (no hand-off to another task when the
+    /// store is idle) until its own commit is done; then a task of its own serves whatever is queued.
     func submit(_ commit: Commit) async throws -> Outcome {
-        try await withCheckedThrowingContinuation { continuation in
-            let waiter = Waiter(commit: commit, size: commit.size, continuation: continuation)
-            let start = state.withLock { state -> Bool in
-                state.queue.append(waiter)
-                guard state.running < options.concurrentBatches else { return false }
-                state.running += 1
-                return true
-            }
-            if start { Task { await self.drain() } }
+        let slot = OutcomeSlot()
+        let lead = state.withLock { state -> Bool in
+            state.queue.append(Waiter(commit: commit, size: commit.size, outcome: slot))
+            guard state.running < options.concurrentBatches else { return false }
+            state.running += 1
+            return true
+        }
+        if lead {
+            while !slot.isSet, let batch = nextBatch() { await run(batch) }
+            if slot.isSet, handOff() { Task { await self.drain() } }
+        }
+        return try await slot.value
+    }
+
+    /// Whether commits are still queued (the turn then passes on); gives the turn up otherwise.
+    private func handOff() -> Bool {
+        state.withLock { state -> Bool in
+            guard state.queue.isEmpty else { return true }
+            state.running -= 1
+            return false
         }
     }
 
@@ -104,26 +146,26 @@ final class PostgresGroupCommit: Sendable {
         let ordered = batch.enumerated().sorted { left, right in
             let (a, b) = (left.element.commit, right.element.commit)
             return (a.type, a.id, left.offset) < (b.type, b.id, right.offset)
-        }.map(\.element)
+        }.map { $0.element }
         do {
-            let outcomes = try await call(ordered.map(\.commit))
-            for (waiter, outcome) in zip(ordered, outcomes) { waiter.continuation.resume(returning: outcome) }
+            let outcomes = try await call(ordered.map { $0.commit })
+            for (waiter, outcome) in zip(ordered, outcomes) { waiter.outcome.set(.success(outcome)) }
         } catch {
-            for waiter in ordered { waiter.continuation.resume(throwing: error) }
+            for waiter in ordered { waiter.outcome.set(.failure(error)) }
         }
     }
 
     private func call(_ commits: [Commit]) async throws -> [Outcome] {
         var binds = PostgresBindings()
-        binds.append(commits.map(\.type))
-        binds.append(commits.map(\.id))
-        binds.append(commits.map(\.expected))
+        binds.append(commits.map { $0.type })
+        binds.append(commits.map { $0.id })
+        binds.append(commits.map { $0.expected })
         binds.append(commits.map { Int32($0.eventIds.count) })
         binds.append(commits.flatMap(\.eventIds))
         binds.append(commits.flatMap(\.eventTypes))
         binds.append(commits.flatMap(\.payloads))
-        binds.append(commits.map(\.metadata))
-        binds.append(commits.map(\.occurredAt))
+        binds.append(commits.map { $0.metadata })
+        binds.append(commits.map { $0.occurredAt })
         binds.append(commits.map { $0.snapshot ?? "" })
         binds.append(commits.map { $0.key ?? "" })
         binds.append(commits.map { $0.fingerprint ?? "" })

@@ -1,6 +1,8 @@
 import CQRS
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import PostgresNIO
 import Synchronization
 
@@ -32,15 +34,21 @@ extension PostgresDatabase {
                             race.finish(.failure(error))
                         }
                     }
-                    let deadline = Task {
-                        try? await Task.sleep(for: acquireTimeout)
-                        if race.fail(AcquireTimeout(), unlessLeased: true) { work.cancel(); return }
-                        // PostgresNIO never answers a statement written to a connection that has just
-                        // closed; the caller must not wait for it forever.
-                        try? await Task.sleep(for: operationTimeout - acquireTimeout)
+                    // Timers on an event loop, not sleeping tasks: no task to create, run and cancel
+                    // per operation.
+                    let loop = MultiThreadedEventLoopGroup.singleton.any()
+                    let acquire = loop.scheduleTask(in: .nanoseconds(acquireTimeout.nanoseconds)) {
+                        if race.fail(AcquireTimeout(), unlessLeased: true) { work.cancel() }
+                    }
+                    // PostgresNIO never answers a statement written to a connection that has just
+                    // closed; the caller must not wait for it forever.
+                    let operation = loop.scheduleTask(in: .nanoseconds(operationTimeout.nanoseconds)) {
                         if race.fail(OperationTimeout(), unlessLeased: false) { work.cancel() }
                     }
-                    race.onFinish { deadline.cancel() }
+                    race.onFinish {
+                        acquire.cancel()
+                        operation.cancel()
+                    }
                 }
             } onCancel: {
                 race.finish(.failure(CancellationError()))
@@ -167,5 +175,14 @@ extension PostgresDatabase {
         try await withConnection { connection in
             _ = try await connection.query(query, logger: logger)
         }
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds (saturating).
+    fileprivate var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? .max : scaled &+ attoseconds / 1_000_000_000
     }
 }

@@ -1,5 +1,6 @@
 import Bank
 import CQRS
+import CQRSSchema
 import CQRSMongo
 import CQRSPostgres
 import CQRSSQLite
@@ -180,6 +181,30 @@ case "profile-rebuild":
     print(try await sqliteRebuild())
 case "profile-replay":
     print(try await replay(store: try SQLiteEventStore(path: temporaryDatabase()), count: 10_000))
+case "latency":
+    try await latencyReport(postgresURL: arguments.dropFirst().first ?? ProcessInfo.processInfo.environment["CQRS_POSTGRES_URL"])
+case "replay-lengths":
+    try await replayLengthReport()
+case "decode":
+    // Ways to decode 10,000 event payloads (as a replay does), events/s.
+    let payloads = (0..<10_000).map { index -> Data in
+        try! CQRSJSON.encode(index == 0 ? AccountEvent.opened(owner: "replay") : AccountEvent.deposited(amount: index))
+    }
+    var array = Data("[".utf8)
+    for (index, payload) in payloads.enumerated() {
+        if index > 0 { array.append(UInt8(ascii: ",")) }
+        array.append(payload)
+    }
+    array.append(UInt8(ascii: "]"))
+    let runs = 10
+    let foundation = try await elapsed { for _ in 0..<runs { _ = try CQRSJSON.makeDecoder().decode([AccountEvent].self, from: array) } }
+    print("Foundation JSONDecoder, one array: \(format(Double(10_000 * runs) / foundation)) events/s")
+    let parsed = try await elapsed { for _ in 0..<runs { _ = try JSONValue.parse(array) } }
+    print("JSONValue.parse alone: \(format(Double(10_000 * runs) / parsed)) events/s")
+    let ours = try await elapsed {
+        for _ in 0..<runs { _ = try CQRSJSON.valueDecoder.decode([AccountEvent].self, from: try JSONValue.parse(array)) }
+    }
+    print("JSONValue.parse + JSONValueDecoder: \(format(Double(10_000 * runs) / ours)) events/s")
 case "profile-memory":
     print(try await commandsPerSecond(store: InMemoryEventStore(), clients: 1, commandsPerClient: Int(arguments.dropFirst().first ?? "") ?? 20_000))
 case "mcp":

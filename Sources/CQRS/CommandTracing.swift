@@ -16,20 +16,24 @@ package enum CommandTracing {
     package static var isEnabled: Bool { !(InstrumentationSystem.tracer is NoOpTracer) }
 
     /// Runs `body` in a span named `name` when tracing is on (with `attributes`), and plainly
-    /// otherwise. A thrown error is recorded on the span, which then has an error status.
+    /// otherwise. A thrown error is recorded on the span; a server-side one (status 500 and above)
+    /// also gives it an error status (a refusal or a conflict is the command working as designed).
     package static func span<T>(
         _ name: String, kind: SpanKind = .internal, attributes: @autoclosure () -> SpanAttributes,
         isolation: isolated (any Actor)? = #isolation, _ body: (any Span) async throws -> T
     ) async throws -> T {
         guard isEnabled else { return try await body(NoOpTracer.NoOpSpan(context: .topLevel)) }
-        return try await withSpan(name, ofKind: kind, isolation: isolation) { span in
+        // The body's error comes out as a value: `withSpan` would mark every thrown error as a failure.
+        let outcome: Result<T, any Error> = await withSpan(name, ofKind: kind, isolation: isolation) { span in
             span.attributes.merge(attributes())
             do {
-                return try await body(span)
+                return .success(try await body(span))
             } catch {
-                span.setStatus(SpanStatus(code: .error))
-                throw error
+                span.recordError(error)
+                if CqrsError.wrapping(error).status >= 500 { span.setStatus(SpanStatus(code: .error)) }
+                return .failure(error)
             }
         }
+        return try outcome.get()
     }
 }

@@ -1,9 +1,10 @@
 import Metrics
 
-/// The engine's round trips to its event store, recorded with swift-metrics (a no-op until the
-/// program bootstraps a backend, e.g. `serve --metrics`): `cqrs_store_duration_seconds` with the
-/// dimensions `store` (the store's type) and `operation` (`commit`, `load`), one sample per call,
-/// failed calls included; its count is the number of round trips.
+/// The engine's calls to its event store, recorded with swift-metrics (a no-op until the program
+/// bootstraps a backend, e.g. `serve --metrics`): `cqrs_store_duration_seconds` with the dimensions
+/// `store` (the store's type) and `operation` (`commit`, `load`), one sample per call, failed calls
+/// included. Commits that a store groups into one transaction share its round trip; each still
+/// counts once, with the time its caller waited.
 enum StoreMetrics {
     static func timed<T>(
         _ operation: String, _ store: any EventStore, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T

@@ -34,13 +34,15 @@ public final class PostgresEventStore: EventStore {
         /// How many batch transactions may run at once (each on its own connection); a commit that
         /// finds them all busy waits for the next batch.
         public var concurrentBatches: Int
-        /// The most commits in one batch.
+        /// The most commits in one batch (each writing commit is a subtransaction; beyond 64 in one
+        /// transaction PostgreSQL's per-backend subtransaction cache overflows and every snapshot
+        /// taken meanwhile becomes slower).
         public var maximumBatch: Int
         /// About the most bytes of events, metadata and snapshots in one batch.
         public var maximumBytes: Int
 
         /// Creates settings.
-        public init(concurrentBatches: Int = 4, maximumBatch: Int = 256, maximumBytes: Int = 8 << 20) {
+        public init(concurrentBatches: Int = 4, maximumBatch: Int = 64, maximumBytes: Int = 8 << 20) {
             self.concurrentBatches = max(1, concurrentBatches)
             self.maximumBatch = max(1, maximumBatch)
             self.maximumBytes = max(1, maximumBytes)
@@ -141,10 +143,14 @@ public final class PostgresEventStore: EventStore {
             return .committed(commit.envelopes(positions: (0..<Int64(commit.events.count)).map { first + $0 }))
         case .refused(let fresh, let current):
             return try await refused(commit, freshKey: fresh, currentVersion: current)
-        case .failed(let sqlState, let constraint):
+        case .failed(let sqlState, let constraint, let message):
             let error = PostgresDatabase.serverError(sqlState: sqlState, constraint: constraint)
             let raced: [PostgresError.Code] = [.uniqueViolation, .deadlockDetected]
-            guard raced.contains(PostgresError.Code(raw: sqlState)) else { throw error }
+            guard raced.contains(PostgresError.Code(raw: sqlState)) else {
+                // Clients get the SQLSTATE only; the server's message belongs in the log.
+                if error.status == 500 { database.logger.error("PostgreSQL commit failed in a batch: \(sqlState) \(message)") }
+                throw error
+            }
             return try await lostRace(commit, error)
         }
     }

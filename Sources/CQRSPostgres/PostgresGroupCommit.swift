@@ -33,8 +33,9 @@ final class PostgresGroupCommit: Sendable {
         case written(firstPosition: Int64)
         /// Not written: the key was used already (`fresh` false) or the stream is at another version.
         case refused(fresh: Bool, currentVersion: Int)
-        /// Its block raised an error (a unique violation after a race, a value PostgreSQL refuses).
-        case failed(sqlState: String, constraint: String?)
+        /// Its block raised an error (a unique violation after a race, a value PostgreSQL refuses);
+        /// `message` is the server's text, for the log only.
+        case failed(sqlState: String, constraint: String?, message: String)
     }
 
     private struct Waiter: Sendable {
@@ -95,8 +96,17 @@ final class PostgresGroupCommit: Sendable {
             return true
         }
         if lead {
-            while !slot.isSet, let batch = nextBatch() { await run(batch) }
-            if slot.isSet, handOff() { Task { await self.drain() } }
+            // `holding`: this caller still counts as a running turn (`nextBatch` gives it up when it
+            // finds the queue empty, having seen its commit taken by another turn).
+            var holding = true
+            while !slot.isSet {
+                guard let batch = nextBatch() else {
+                    holding = false
+                    break
+                }
+                await run(batch)
+            }
+            if holding, handOff() { Task.detached { await self.drain() } }
         }
         return try await slot.value
     }
@@ -143,9 +153,13 @@ final class PostgresGroupCommit: Sendable {
     private func run(_ batch: [Waiter]) async {
         // Rows are locked in (type, id) order in every batch of every process, so that two batches
         // never wait for each other; one aggregate's commits keep their order.
+        // Compared by UTF-8 bytes, as PostgreSQL's "C" collation does (Swift's String `<` equates
+        // canonically equivalent ids that the database keeps apart).
         let ordered = batch.enumerated().sorted { left, right in
             let (a, b) = (left.element.commit, right.element.commit)
-            return (a.type, a.id, left.offset) < (b.type, b.id, right.offset)
+            if a.type != b.type { return a.type.utf8.lexicographicallyPrecedes(b.type.utf8) }
+            if !a.id.utf8.elementsEqual(b.id.utf8) { return a.id.utf8.lexicographicallyPrecedes(b.id.utf8) }
+            return left.offset < right.offset
         }.map { $0.element }
         do {
             let outcomes = try await call(ordered.map { $0.commit })
@@ -170,18 +184,20 @@ final class PostgresGroupCommit: Sendable {
         binds.append(commits.map { $0.key ?? "" })
         binds.append(commits.map { $0.fingerprint ?? "" })
         // The procedure commits before it returns its row: receiving the row means the batch is durable.
-        let rows = try await database.rows(PostgresQuery(unsafeSQL: procedure, binds: binds)) { row in
-            try row.decode(([Int64], [Bool], [Int64], [String], [String]).self)
+        // Not cancellable: the batch holds other callers' commits, and cancelling the caller that runs
+        // it must not report a batch that commits as failed.
+        let rows = try await database.rows(PostgresQuery(unsafeSQL: procedure, binds: binds), cancellable: false) { row in
+            try row.decode(([Int64], [Bool], [Int64], [String], [String], [String]).self)
         }
-        guard let (first, fresh, current, states, constraints) = rows.first, first.count == commits.count,
-            fresh.count == commits.count, current.count == commits.count, states.count == commits.count,
-            constraints.count == commits.count
+        guard let (first, fresh, current, states, constraints, messages) = rows.first,
+            [first.count, fresh.count, current.count, states.count, constraints.count, messages.count].allSatisfy({ $0 == commits.count })
         else {
             throw CqrsError.database("The batch commit of \(commits.count) commits answered unexpectedly")
         }
         return commits.indices.map { index in
             if !states[index].isEmpty {
-                return .failed(sqlState: states[index], constraint: constraints[index].isEmpty ? nil : constraints[index])
+                return .failed(
+                    sqlState: states[index], constraint: constraints[index].isEmpty ? nil : constraints[index], message: messages[index])
             }
             if first[index] > 0 { return .written(firstPosition: first[index]) }
             return .refused(fresh: fresh[index], currentVersion: Int(current[index]))

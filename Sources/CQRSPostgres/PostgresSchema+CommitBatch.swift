@@ -11,7 +11,8 @@ extension PostgresSchema {
     /// acknowledgement safe in one round trip (a function's rows may arrive before the commit at
     /// Sync). Per commit `i` the results say: `r_first[i]`, the position of its first event, when it
     /// was written (0 when not); otherwise `r_fresh[i]` (whether its key was unused) and `r_current[i]`
-    /// (the stream's version), or `r_state[i]`/`r_constraint[i]` when its block raised an error.
+    /// (the stream's version), or `r_state[i]`/`r_constraint[i]`/`r_message[i]` when its block raised
+    /// an error.
     /// Absent values are '' (a snapshot, a key, a fingerprint, no error), since PostgresNIO's arrays
     /// carry no NULLs; an idempotency key is never empty.
     static func commitBatchMigration(_ s: String) -> [String] {
@@ -22,7 +23,7 @@ extension PostgresSchema {
                 p_event_types text[], p_payloads text[], p_metadata text[], p_occurred_at bigint[], p_snapshots text[],
                 p_keys text[], p_fingerprints text[],
                 INOUT r_first bigint[] DEFAULT NULL, INOUT r_fresh boolean[] DEFAULT NULL, INOUT r_current bigint[] DEFAULT NULL,
-                INOUT r_state text[] DEFAULT NULL, INOUT r_constraint text[] DEFAULT NULL)
+                INOUT r_state text[] DEFAULT NULL, INOUT r_constraint text[] DEFAULT NULL, INOUT r_message text[] DEFAULT NULL)
             LANGUAGE plpgsql AS $batch$
             DECLARE
                 base bigint := pg_current_xact_id()::text::bigint * 1048576;
@@ -33,8 +34,9 @@ extension PostgresSchema {
                 current_version bigint;
                 failed_state text;
                 failed_constraint text;
+                failed_message text;
             BEGIN
-                r_first := '{}'; r_fresh := '{}'; r_current := '{}'; r_state := '{}'; r_constraint := '{}';
+                r_first := '{}'; r_fresh := '{}'; r_current := '{}'; r_state := '{}'; r_constraint := '{}'; r_message := '{}';
                 FOR i IN 1..cardinality(p_types) LOOP
                     n := p_counts[i];
                     BEGIN
@@ -63,11 +65,12 @@ extension PostgresSchema {
                             r_first := r_first || 0::bigint;
                         END IF;
                         r_fresh := r_fresh || fresh; r_current := r_current || current_version;
-                        r_state := r_state || ''::text; r_constraint := r_constraint || ''::text;
+                        r_state := r_state || ''::text; r_constraint := r_constraint || ''::text; r_message := r_message || ''::text;
                     EXCEPTION WHEN OTHERS THEN
-                        GET STACKED DIAGNOSTICS failed_state = RETURNED_SQLSTATE, failed_constraint = CONSTRAINT_NAME;
+                        GET STACKED DIAGNOSTICS failed_state = RETURNED_SQLSTATE, failed_constraint = CONSTRAINT_NAME, failed_message = MESSAGE_TEXT;
                         r_first := r_first || 0::bigint; r_fresh := r_fresh || false; r_current := r_current || -1::bigint;
                         r_state := r_state || failed_state; r_constraint := r_constraint || coalesce(failed_constraint, '');
+                        r_message := r_message || coalesce(failed_message, '');
                     END;
                     lo := lo + n;
                 END LOOP;

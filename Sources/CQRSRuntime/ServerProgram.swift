@@ -142,6 +142,16 @@ struct StoreOptions: ParsableArguments {
 }
 
 extension StoreOptions {
+    /// Runs `setup`, closing the backend when it throws (before the server's group owns the backend).
+    static func closing<T>(_ backend: Backend, _ catalog: OperationCatalog, _ setup: () async throws -> T) async throws -> T {
+        do {
+            return try await setup()
+        } catch {
+            await close(backend, catalog)
+            throw error
+        }
+    }
+
     /// Stops the projector (handing its leases back) and closes the backend.
     static func close(_ backend: Backend, _ catalog: OperationCatalog) async {
         await catalog.projector?.shutdown()

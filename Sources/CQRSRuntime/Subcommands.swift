@@ -8,6 +8,7 @@ import Foundation
 import Logging
 import Metrics
 import Prometheus
+import ServiceLifecycle
 
 /// `serve`: MCP at /mcp, the REST API, /openapi.json, /docs, /health and /ready on one HTTP server.
 struct ServeCommand: AsyncParsableCommand {
@@ -46,27 +47,36 @@ struct ServeCommand: AsyncParsableCommand {
         let description = ServerProgram.program.description
         try await reportingFailure(description.name) {
             let (backend, catalog, server, logger) = try await store.open()
-            let token = token ?? ProcessInfo.processInfo.environment["CQRS_MCP_TOKEN"]
-            // Bound to loopback, only loopback host names are served (DNS-rebinding defence).
-            let loopback = MCPHTTPOptions.loopbackHosts.contains(host.lowercased()) || host == "::1"
-            let options = MCPHTTPOptions(
-                allowedHosts: loopback ? MCPHTTPOptions.loopbackHosts : nil, bearerToken: token,
-                sessionIdleTimeout: .seconds(max(1, sessionIdleTimeout)), maxSessions: maxSessions,
-                connectionIdleTimeout: .seconds(max(1, connectionIdleTimeout)), maxConnections: maxConnections)
-            let eventStore = backend.eventStore
-            var http = try CQRSHTTPServer(
-                mcp: server, catalog: catalog, info: description.openAPIInfo, options: options,
-                readiness: { _ = try await eventStore.streamVersion(aggregateType: "readiness", id: "probe") }, logger: logger)
-            if metrics { http.metrics = Self.bootstrapPrometheus() }
-            let observability = try tracing.bootstrap(serviceName: description.name, logger: logger)
-            http.tracing = observability != nil
-            logger.info(
-                "Serving http://\(host):\(port) (/mcp, REST, /openapi.json, /docs)",
-                metadata: ["store": .string(backend.description), "auth": .string(token == nil ? "none" : "bearer")])
-            try await ServerServices.run(
-                frontEnd: http.makeApplication(host: host, port: port), backend: backend, catalog: catalog,
-                observability: observability, logger: logger)
+            let (app, observability) = try await StoreOptions.closing(backend, catalog) {
+                try makeServer(mcp: server, backend: backend, catalog: catalog, logger: logger)
+            }
+            try await ServerServices.run(frontEnd: app, backend: backend, catalog: catalog, observability: observability, logger: logger)
         }
+    }
+
+    /// The HTTP application and the trace exporter, if any.
+    private func makeServer(mcp server: MCPServer, backend: Backend, catalog: OperationCatalog, logger: Logger) throws
+        -> (any Service, (any Service)?)
+    {
+        let description = ServerProgram.program.description
+        let token = token ?? ProcessInfo.processInfo.environment["CQRS_MCP_TOKEN"]
+        // Bound to loopback, only loopback host names are served (DNS-rebinding defence).
+        let loopback = MCPHTTPOptions.loopbackHosts.contains(host.lowercased()) || host == "::1"
+        let options = MCPHTTPOptions(
+            allowedHosts: loopback ? MCPHTTPOptions.loopbackHosts : nil, bearerToken: token,
+            sessionIdleTimeout: .seconds(max(1, sessionIdleTimeout)), maxSessions: maxSessions,
+            connectionIdleTimeout: .seconds(max(1, connectionIdleTimeout)), maxConnections: maxConnections)
+        let eventStore = backend.eventStore
+        var http = try CQRSHTTPServer(
+            mcp: server, catalog: catalog, info: description.openAPIInfo, options: options,
+            readiness: { _ = try await eventStore.streamVersion(aggregateType: "readiness", id: "probe") }, logger: logger)
+        if metrics { http.metrics = Self.bootstrapPrometheus() }
+        let observability = try tracing.bootstrap(serviceName: description.name, logger: logger)
+        http.tracing = observability != nil
+        logger.info(
+            "Serving http://\(host):\(port) (/mcp, REST, /openapi.json, /docs)",
+            metadata: ["store": .string(backend.description), "auth": .string(token == nil ? "none" : "bearer")])
+        return (http.makeApplication(host: host, port: port), observability)
     }
 }
 
@@ -81,7 +91,9 @@ struct StdioCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailure(ServerProgram.program.description.name) {
             let (backend, catalog, server, logger) = try await store.open()
-            let observability = try tracing.bootstrap(serviceName: ServerProgram.program.description.name, logger: logger)
+            let observability = try await StoreOptions.closing(backend, catalog) {
+                try tracing.bootstrap(serviceName: ServerProgram.program.description.name, logger: logger)
+            }
             logger.info("Serving MCP over stdio", metadata: ["store": .string(backend.description)])
             // End of input or SIGTERM/SIGINT (a host closing the server) ends the group.
             try await ServerServices.run(

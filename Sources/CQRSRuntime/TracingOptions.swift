@@ -37,8 +37,19 @@ struct TracingOptions: ParsableArguments {
             }
             // Its own messages go to our logger (standard error), never to standard output (stdio MCP).
             configuration.diagnosticLogger = .custom(logger)
+            // The environment may tune the traces, not turn on OTel's logging or metrics (the program
+            // bootstraps those itself, and a second bootstrap traps), nor override the flag's endpoint.
+            var environment = ProcessInfo.processInfo.environment
+            if environment["OTEL_SDK_DISABLED"]?.lowercased() == "true" { return nil }
+            environment = environment.filter { key, _ in
+                key != "OTEL_SDK_DISABLED" && !key.hasPrefix("OTEL_LOGS_") && !key.hasPrefix("OTEL_METRICS_")
+            }
+            if otlpEndpoint != nil {
+                environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = nil
+                environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = nil
+            }
             logger.info("Exporting traces over OTLP", metadata: ["endpoint": .string(endpoint)])
-            return try OTel.bootstrap(configuration: configuration)
+            return try OTel.bootstrap(configuration: configuration, environment: environment)
         #else
             throw ValidationError("This build has no OTLP exporter (the package trait OpenTelemetry is off)")
         #endif

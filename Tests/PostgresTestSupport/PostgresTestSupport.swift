@@ -36,7 +36,10 @@ public enum PostgresTestEnvironment {
         let url = try url()
         return try sharedDatabase.withLock { shared in
             if let shared { return shared }
-            let database = try PostgresDatabase(url: url, options: .init(connectTimeout: .seconds(1), acquireTimeout: .seconds(3), operationTimeout: .seconds(6)))
+            // Generous for a loaded CI machine (every suite starts at once on 2 cores), still well
+            // below the outage test's 20 s bound on a failure.
+            let database = try PostgresDatabase(
+                url: url, options: .init(connectTimeout: .seconds(3), acquireTimeout: .seconds(10), operationTimeout: .seconds(15)))
             database.start()
             shared = database
             return database

@@ -10,8 +10,11 @@ extension PostgresDatabase {
     // MARK: - Running operations
 
     /// Leases a connection (waiting at most ``Options/acquireTimeout``) and runs `body` on it, mapping
-    /// every failure to a ``CqrsError``.
-    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    /// every failure to a ``CqrsError``. A `cancellable` operation returns at once when the caller is
+    /// cancelled (its outcome then unknown); otherwise the caller waits for the outcome.
+    func withConnection<T: Sendable>(
+        cancellable: Bool = true, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
         start()
         let client = self.client
         let (acquireTimeout, operationTimeout) = (options.acquireTimeout, options.operationTimeout)
@@ -42,7 +45,7 @@ extension PostgresDatabase {
                     }
                     // PostgresNIO never answers a statement written to a connection that has just
                     // closed; the caller must not wait for it forever.
-                    let operation = loop.scheduleTask(in: .nanoseconds(operationTimeout.nanoseconds)) {
+                    let operation = loop.scheduleTask(in: .nanoseconds(max(operationTimeout, acquireTimeout).nanoseconds)) {
                         if race.fail(OperationTimeout(), unlessLeased: false) { work.cancel() }
                     }
                     race.onFinish {
@@ -51,7 +54,7 @@ extension PostgresDatabase {
                     }
                 }
             } onCancel: {
-                race.finish(.failure(CancellationError()))
+                if cancellable { race.finish(.failure(CancellationError())) }
             }
         } catch {
             let mapped = Self.map(error)
@@ -129,9 +132,11 @@ extension PostgresDatabase {
     }
 
     /// Runs one statement and collects its rows with `row`.
-    func rows<T: Sendable>(_ query: PostgresQuery, _ row: @escaping @Sendable (PostgresRow) throws -> T) async throws -> [T] {
+    func rows<T: Sendable>(
+        _ query: PostgresQuery, cancellable: Bool = true, _ row: @escaping @Sendable (PostgresRow) throws -> T
+    ) async throws -> [T] {
         let logger = self.logger
-        return try await withConnection { connection in
+        return try await withConnection(cancellable: cancellable) { connection in
             var result: [T] = []
             for try await item in try await connection.query(query, logger: logger) {
                 result.append(try row(item))

@@ -14,15 +14,17 @@ enum ServerServices {
     static func run(
         frontEnd: any Service, backend: Backend, catalog: OperationCatalog, observability: (any Service)?, logger: Logger
     ) async throws {
-        let group = ServiceGroup(
-            configuration: .init(
-                services: (observability.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []) + [
-                    .init(service: BackendService(backend: backend)),
-                    .init(service: ProjectorService(projector: catalog.projector)),
-                    .init(service: frontEnd, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        var configuration = ServiceGroupConfiguration(
+            services: (observability.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []) + [
+                .init(service: BackendService(backend: backend)),
+                .init(service: ProjectorService(projector: catalog.projector)),
+                .init(service: frontEnd, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // A shutdown that does not finish (a request stuck on an unreachable store) becomes a cancellation.
+        configuration.maximumGracefulShutdownDuration = .seconds(30)
+        configuration.maximumCancellationDuration = .seconds(10)
+        try await ServiceGroup(configuration: configuration).run()
     }
 }
 

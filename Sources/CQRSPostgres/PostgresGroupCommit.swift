@@ -187,7 +187,9 @@ final class PostgresGroupCommit: Sendable {
         // Not cancellable: the batch holds other callers' commits, and cancelling the caller that runs
         // it must not report a batch that commits as failed.
         let rows = try await database.rows(PostgresQuery(unsafeSQL: procedure, binds: binds), cancellable: false) { row in
-            try row.decode(([Int64], [Bool], [Int64], [String], [String], [String]).self)
+            // PostgresNIO traps on a column count that does not match; a procedure of another shape is an error.
+            guard row.count == 6 else { throw CqrsError.database("cqrs_commit_batch answered \(row.count) columns instead of 6") }
+            return try row.decode(([Int64], [Bool], [Int64], [String], [String], [String]).self)
         }
         guard let (first, fresh, current, states, constraints, messages) = rows.first,
             [first.count, fresh.count, current.count, states.count, constraints.count, messages.count].allSatisfy({ $0 == commits.count })

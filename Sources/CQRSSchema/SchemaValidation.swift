@@ -45,8 +45,6 @@ private struct Validator {
     let root: JSONValue
     var violations: [SchemaViolation] = []
     var refDepth = 0
-    /// Compiled patterns, or nil for patterns that failed to compile.
-    var patterns: [String: Regex<AnyRegexOutput>?] = [:]
 
     init(root: JSONValue) {
         self.root = root
@@ -274,12 +272,8 @@ private struct Validator {
         }
     }
 
-    mutating func compiled(_ pattern: String) -> Regex<AnyRegexOutput>? {
-        if let cached = patterns[pattern] { return cached }
-        // Scalar semantics make `.` and classes match code points, as ECMA 262 with the u flag does.
-        let regex = (try? Regex(pattern))?.matchingSemantics(.unicodeScalar)
-        patterns[pattern] = .some(regex)
-        return regex
+    func compiled(_ pattern: String) -> Regex<AnyRegexOutput>? {
+        CompiledPatterns.shared.regex(pattern)
     }
 
     // MARK: numbers
@@ -390,5 +384,26 @@ private struct Validator {
     func brief(_ value: JSONValue) -> String {
         let text = value.serialized()
         return text.unicodeScalars.count > 60 ? String(text.unicodeScalars.prefix(57)) + "..." : text
+    }
+}
+
+/// Compiled `pattern`s for the whole process (parsing one costs far more than matching it, and every
+/// validated argument meets the same few), or nil for those that do not compile. Bounded: the
+/// patterns come from schemas, and a full cache is emptied rather than grown.
+final class CompiledPatterns: @unchecked Sendable {
+    static let shared = CompiledPatterns()
+    private let lock = NSLock()
+    // Guarded by `lock`.
+    private var patterns: [String: Regex<AnyRegexOutput>?] = [:]
+
+    func regex(_ pattern: String) -> Regex<AnyRegexOutput>? {
+        if let cached = lock.withLock({ patterns[pattern] }) { return cached }
+        // Scalar semantics make `.` and classes match code points, as ECMA 262 with the u flag does.
+        let regex = (try? Regex(pattern))?.matchingSemantics(.unicodeScalar)
+        lock.withLock {
+            if patterns.count >= 1024 { patterns.removeAll() }
+            patterns[pattern] = .some(regex)
+        }
+        return regex
     }
 }

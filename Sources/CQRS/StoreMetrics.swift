@@ -11,11 +11,10 @@ enum StoreMetrics {
     ) async throws -> T {
         let started = ContinuousClock.now
         defer {
-            let (seconds, attoseconds) = (ContinuousClock.now - started).components
             Timer(
                 label: "cqrs_store_duration_seconds", dimensions: [("store", "\(type(of: store))"), ("operation", operation)],
                 preferredDisplayUnit: .seconds
-            ).recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+            ).record(duration: ContinuousClock.now - started)
         }
         return try await body()
     }

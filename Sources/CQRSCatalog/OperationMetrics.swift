@@ -21,17 +21,9 @@ enum OperationMetrics {
         let aggregate = operation.group
         Counter(label: "cqrs_commands_total", dimensions: [("aggregate", aggregate), ("command", command), ("outcome", outcome)]).increment()
         Timer(label: "cqrs_command_duration_seconds", dimensions: [("aggregate", aggregate), ("command", command)], preferredDisplayUnit: .seconds)
-            .recordInterval(since: started)
+            .record(duration: ContinuousClock.now - started)
         if outcome == InfrastructureError.concurrencyError.code || outcome == InfrastructureError.aggregateAlreadyExists.code {
             Counter(label: "cqrs_conflicts_total", dimensions: [("aggregate", aggregate)]).increment()
         }
-    }
-}
-
-extension Timer {
-    fileprivate func recordInterval(since start: ContinuousClock.Instant) {
-        let elapsed = ContinuousClock.now - start
-        let (seconds, attoseconds) = elapsed.components
-        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

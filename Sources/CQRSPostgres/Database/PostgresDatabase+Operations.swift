@@ -40,12 +40,12 @@ extension PostgresDatabase {
                     // Timers on an event loop, not sleeping tasks: no task to create, run and cancel
                     // per operation.
                     let loop = MultiThreadedEventLoopGroup.singleton.any()
-                    let acquire = loop.scheduleTask(in: .nanoseconds(acquireTimeout.nanoseconds)) {
+                    let acquire = loop.scheduleTask(in: TimeAmount(acquireTimeout)) {
                         if race.fail(AcquireTimeout(), unlessLeased: true) { work.cancel() }
                     }
                     // PostgresNIO never answers a statement written to a connection that has just
                     // closed; the caller must not wait for it forever.
-                    let operation = loop.scheduleTask(in: .nanoseconds(max(operationTimeout, acquireTimeout).nanoseconds)) {
+                    let operation = loop.scheduleTask(in: TimeAmount(max(operationTimeout, acquireTimeout))) {
                         if race.fail(OperationTimeout(), unlessLeased: false) { work.cancel() }
                     }
                     race.onFinish {
@@ -180,14 +180,5 @@ extension PostgresDatabase {
         try await withConnection { connection in
             _ = try await connection.query(query, logger: logger)
         }
-    }
-}
-
-extension Duration {
-    /// The duration in whole nanoseconds (saturating).
-    fileprivate var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? .max : scaled &+ attoseconds / 1_000_000_000
     }
 }

@@ -205,6 +205,18 @@ case "decode":
         for _ in 0..<runs { _ = try CQRSJSON.valueDecoder.decode([AccountEvent].self, from: try JSONValue.parse(array)) }
     }
     print("JSONValue.parse + JSONValueDecoder: \(format(Double(10_000 * runs) / ours)) events/s")
+    let direct = try await elapsed { for _ in 0..<runs { _ = try CQRSJSON.valueDecoder.decode([AccountEvent].self, fromJSON: array) } }
+    print("JSONValueDecoder from JSON text (tape): \(format(Double(10_000 * runs) / direct)) events/s")
+case "profile-decode":
+    // The tape decode of `decode` alone, for perf.
+    var array = Data("[".utf8)
+    for index in 0..<10_000 {
+        if index > 0 { array.append(UInt8(ascii: ",")) }
+        array.append(try CQRSJSON.encode(index == 0 ? AccountEvent.opened(owner: "replay") : AccountEvent.deposited(amount: index)))
+    }
+    array.append(UInt8(ascii: "]"))
+    let seconds = try await elapsed { for _ in 0..<200 { _ = try CQRSJSON.valueDecoder.decode([AccountEvent].self, fromJSON: array) } }
+    print("\(format(2_000_000 / seconds)) events/s")
 case "profile-memory":
     print(try await commandsPerSecond(store: InMemoryEventStore(), clients: 1, commandsPerClient: Int(arguments.dropFirst().first ?? "") ?? 20_000))
 case "mcp":

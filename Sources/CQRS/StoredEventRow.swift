@@ -39,12 +39,12 @@ public struct StoredEventRow: Sendable {
         self.occurredAt = occurredAt
     }
 
-    /// Decodes rows in one pass: typed payloads as one JSON array (one decoder call instead of one per
-    /// event), raw `JSONValue` payloads with the strict parser (numbers kept exactly), metadata once
-    /// per distinct text (the events of a commit share it).
+    /// Decodes rows in one pass: typed payloads as one JSON array with one decoder call (straight from
+    /// the text, without a `JSONValue` tree), raw `JSONValue` payloads with the strict parser (numbers
+    /// kept exactly), metadata once per distinct text (the events of a commit share it).
     public static func decode<E: Decodable & Sendable>(_ rows: [StoredEventRow], as type: E.Type) throws -> [EventEnvelope<E>] {
         guard !rows.isEmpty else { return [] }
-        let decoder = CQRSJSON.makeDecoder()
+        let decoder = CQRSJSON.valueDecoder
         let payloads: [E]
         if E.self == JSONValue.self {
             payloads = try rows.map { row in
@@ -53,19 +53,20 @@ public struct StoredEventRow: Sendable {
                 }
             }
         } else {
-            var array = Data([UInt8(ascii: "[")])
+            var array = [UInt8(ascii: "[")]
             array.reserveCapacity(rows.reduce(2) { $0 + $1.payload.count + 1 })
             for (index, row) in rows.enumerated() {
                 if index > 0 { array.append(UInt8(ascii: ",")) }
-                array.append(row.payload)
+                array.append(contentsOf: row.payload)
             }
-            if let batch = try? decoder.decode([E].self, from: array) {
+            array.append(UInt8(ascii: "]"))
+            if let batch = try? decoder.decode([E].self, fromJSON: array) {
                 payloads = batch
             } else {
                 // Find the culprit for a precise error.
                 payloads = try rows.map { row in
                     do {
-                        return try decoder.decode(E.self, from: row.payload)
+                        return try decoder.decode(E.self, fromJSON: row.payload)
                     } catch {
                         throw CqrsError.serialization(
                             "Event \(row.aggregateType) '\(row.aggregateId)' version \(row.version) (\(row.eventType)) does not decode as \(E.self): \(error)")
@@ -74,18 +75,22 @@ public struct StoredEventRow: Sendable {
             }
         }
         var metadataCache: [Data: [String: String]] = [:]
+        var previous: (text: Data, metadata: [String: String])?
         return try zip(rows, payloads).map { row, payload in
             let metadata: [String: String]
-            if let cached = metadataCache[row.metadata] {
+            if let previous, previous.text == row.metadata {
+                metadata = previous.metadata
+            } else if let cached = metadataCache[row.metadata] {
                 metadata = cached
             } else {
                 do {
-                    metadata = try decoder.decode([String: String].self, from: row.metadata)
+                    metadata = try decoder.decode([String: String].self, fromJSON: row.metadata)
                 } catch {
                     throw CqrsError.serialization("Metadata of event at position \(row.position) does not decode: \(error)")
                 }
                 metadataCache[row.metadata] = metadata
             }
+            previous = (row.metadata, metadata)
             return EventEnvelope(
                 eventId: row.eventId, aggregateType: row.aggregateType, aggregateId: row.aggregateId, version: row.version,
                 globalPosition: row.position, eventType: row.eventType, payload: payload, metadata: metadata,

@@ -28,11 +28,14 @@ extension JSONValue {
     ///   - bytes: UTF-8 encoded JSON text.
     ///   - maxDepth: The deepest nesting of arrays and objects accepted; a top-level array has depth 1.
     public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = 64) throws(JSONParseError) -> JSONValue {
+        func build(_ input: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, JSONParseError> {
+            JSONParser.run(input, maxDepth: maxDepth).map { $0.value(at: 0, in: input) }
+        }
         let result: Result<JSONValue, JSONParseError>
-        if let direct = bytes.withContiguousStorageIfAvailable({ JSONParser.run($0, maxDepth: maxDepth) }) {
+        if let direct = bytes.withContiguousStorageIfAvailable(build) {
             result = direct
         } else {
-            result = Array(bytes).withUnsafeBufferPointer { JSONParser.run($0, maxDepth: maxDepth) }
+            result = Array(bytes).withUnsafeBufferPointer(build)
         }
         return try result.get()
     }
@@ -48,18 +51,23 @@ extension JSONValue {
 
 // MARK: - Parser
 
-private struct JSONParser {
+/// The strict RFC 8259 parser: it validates the text and writes its values to a ``JSONTape``.
+struct JSONParser {
     let input: UnsafeBufferPointer<UInt8>
     let maxDepth: Int
     var position = 0
     var depth = 0
+    var tape = JSONTape()
     /// Reused scratch space for strings with escapes, so each one does not allocate anew.
     var scratch: [UInt8] = []
 
-    static func run(_ input: UnsafeBufferPointer<UInt8>, maxDepth: Int) -> Result<JSONValue, JSONParseError> {
+    static func run(_ input: UnsafeBufferPointer<UInt8>, maxDepth: Int) -> Result<JSONTape, JSONParseError> {
         var parser = JSONParser(input: input, maxDepth: maxDepth)
+        // About one token per 5 bytes of typical JSON: most documents never regrow the tape.
+        parser.tape.tokens.reserveCapacity(input.count / 5 + 1)
         do throws(JSONParseError) {
-            return .success(try parser.parseDocument())
+            try parser.parseDocument()
+            return .success(parser.tape)
         } catch {
             return .failure(error)
         }
@@ -74,15 +82,14 @@ private struct JSONParser {
         JSONParseError(message: message, offset: offset ?? position)
     }
 
-    mutating func parseDocument() throws(JSONParseError) -> JSONValue {
+    mutating func parseDocument() throws(JSONParseError) {
         if input.count >= 3, input[0] == 0xEF, input[1] == 0xBB, input[2] == 0xBF {
             throw fail("byte order mark is not allowed")
         }
         skipWhitespace()
-        let value = try parseValue()
+        try parseValue()
         skipWhitespace()
         if position < input.count { throw fail("unexpected data after the JSON value") }
-        return value
     }
 
     mutating func skipWhitespace() {
@@ -94,16 +101,16 @@ private struct JSONParser {
         }
     }
 
-    mutating func parseValue() throws(JSONParseError) -> JSONValue {
+    mutating func parseValue() throws(JSONParseError) {
         guard position < input.count else { throw fail("unexpected end of input, expected a value") }
         switch input[position] {
-        case UInt8(ascii: "{"): return try parseObject()
-        case UInt8(ascii: "["): return try parseArray()
-        case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        case UInt8(ascii: "{"): try parseObject()
+        case UInt8(ascii: "["): try parseArray()
+        case UInt8(ascii: "\""): try parseString()
+        case UInt8(ascii: "t"): try expectLiteral("true"); tape.append(.true, start: position - 4)
+        case UInt8(ascii: "f"): try expectLiteral("false"); tape.append(.false, start: position - 5)
+        case UInt8(ascii: "n"): try expectLiteral("null"); tape.append(.null, start: position - 4)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try parseNumber()
         default: throw fail("unexpected character, expected a value")
         }
     }
@@ -124,65 +131,66 @@ private struct JSONParser {
         position += 1
     }
 
-    mutating func parseObject() throws(JSONParseError) -> JSONValue {
+    mutating func parseObject() throws(JSONParseError) {
+        let index = tape.append(.object, start: position)
         try enterContainer()
-        var members: [String: JSONValue] = [:]
+        var count = 0
         skipWhitespace()
         if position < input.count, input[position] == UInt8(ascii: "}") {
             position += 1
-            depth -= 1
-            return .object(members)
-        }
-        while true {
-            guard position < input.count, input[position] == UInt8(ascii: "\"") else {
-                throw fail("expected a string key")
+        } else {
+            while true {
+                guard position < input.count, input[position] == UInt8(ascii: "\"") else {
+                    throw fail("expected a string key")
+                }
+                try parseString()
+                skipWhitespace()
+                guard position < input.count, input[position] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+                position += 1
+                skipWhitespace()
+                try parseValue()
+                count += 1
+                skipWhitespace()
+                guard position < input.count else { throw fail("unexpected end of input in object") }
+                let byte = input[position]
+                position += 1
+                if byte == UInt8(ascii: "}") { break }
+                guard byte == UInt8(ascii: ",") else { throw fail("expected ',' or '}'", at: position - 1) }
+                skipWhitespace()
             }
-            let keyOffset = position
-            let key = try parseString()
-            skipWhitespace()
-            guard position < input.count, input[position] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-            position += 1
-            skipWhitespace()
-            let value = try parseValue()
-            if members.updateValue(value, forKey: key) != nil {
-                throw fail("duplicate key \"\(key)\"", at: keyOffset)
-            }
-            skipWhitespace()
-            guard position < input.count else { throw fail("unexpected end of input in object") }
-            let byte = input[position]
-            position += 1
-            if byte == UInt8(ascii: "}") { break }
-            guard byte == UInt8(ascii: ",") else { throw fail("expected ',' or '}'", at: position - 1) }
-            skipWhitespace()
         }
         depth -= 1
-        return .object(members)
+        tape.close(index, count: count)
+        if count > 1, let duplicate = tape.duplicateKey(in: index, input: input) {
+            throw fail("duplicate key \"\(tape.string(at: duplicate, in: input))\"", at: tape.tokens[duplicate].start - 1)
+        }
     }
 
-    mutating func parseArray() throws(JSONParseError) -> JSONValue {
+    mutating func parseArray() throws(JSONParseError) {
+        let index = tape.append(.array, start: position)
         try enterContainer()
-        var elements: [JSONValue] = []
+        var count = 0
         skipWhitespace()
         if position < input.count, input[position] == UInt8(ascii: "]") {
             position += 1
-            depth -= 1
-            return .array(elements)
-        }
-        while true {
-            elements.append(try parseValue())
-            skipWhitespace()
-            guard position < input.count else { throw fail("unexpected end of input in array") }
-            let byte = input[position]
-            position += 1
-            if byte == UInt8(ascii: "]") { break }
-            guard byte == UInt8(ascii: ",") else { throw fail("expected ',' or ']'", at: position - 1) }
-            skipWhitespace()
+        } else {
+            while true {
+                try parseValue()
+                count += 1
+                skipWhitespace()
+                guard position < input.count else { throw fail("unexpected end of input in array") }
+                let byte = input[position]
+                position += 1
+                if byte == UInt8(ascii: "]") { break }
+                guard byte == UInt8(ascii: ",") else { throw fail("expected ',' or ']'", at: position - 1) }
+                skipWhitespace()
+            }
         }
         depth -= 1
-        return .array(elements)
+        tape.close(index, count: count)
     }
 
-    mutating func parseNumber() throws(JSONParseError) -> JSONValue {
+    mutating func parseNumber() throws(JSONParseError) {
         let start = position
         var negative = false
         if input[position] == UInt8(ascii: "-") {
@@ -224,8 +232,8 @@ private struct JSONParser {
             while position < input.count, isDigit(input[position]) { position += 1 }
         }
         if isInteger, !overflow {
-            if negative { return .int(accumulator) }
-            if accumulator != .min { return .int(-accumulator) }
+            if negative { tape.append(.int, start: start, end: position, value: accumulator); return }
+            if accumulator != .min { tape.append(.int, start: start, end: position, value: -accumulator); return }
         }
         // Short numerals fit a small string, which does not allocate.
         let text = String(decoding: UnsafeBufferPointer(rebasing: input[start..<position]), as: UTF8.self)
@@ -234,26 +242,30 @@ private struct JSONParser {
         }
         // An integer literal beyond Int's range must stay beyond it, or a schema's `minimum` of Int.min
         // would pass it: -2^63 - 1 … -2^63 - 1024 round to -2^63 itself, so take the next double down.
-        if isInteger, negative, number == -0x1p63 { return .double(number.nextDown) }
-        return .double(number)
+        let exact = isInteger && negative && number == -0x1p63 ? number.nextDown : number
+        tape.append(.double, start: start, end: position, value: Int(bitPattern: UInt(exact.bitPattern)))
     }
 
     @inline(__always) func isDigit(_ byte: UInt8) -> Bool {
         byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
     }
 
-    mutating func parseString() throws(JSONParseError) -> String {
+    /// Appends a string token: the byte range between the quotes, or the unescaped text when the
+    /// string has escapes.
+    mutating func parseString() throws(JSONParseError) {
         position += 1  // opening quote
         let start = position
+        var ascii = true
         // Fast path: no escapes, so the string is a straight slice of the input.
         while position < input.count {
             let byte = input[position]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeBufferPointer(rebasing: input[start..<position]), as: UTF8.self)
+                tape.append(ascii ? .asciiString : .string, start: start, end: position)
                 position += 1
-                return text
+                return
             }
             if byte == UInt8(ascii: "\\") { break }
+            if byte >= 0x80 { ascii = false }
             try consumeRawByte(byte)
         }
         guard position < input.count else { throw fail("unterminated string", at: start - 1) }
@@ -262,8 +274,10 @@ private struct JSONParser {
         while position < input.count {
             let byte = input[position]
             if byte == UInt8(ascii: "\"") {
+                tape.strings.append(String(decoding: scratch, as: UTF8.self))
+                tape.append(.escapedString, start: start, end: position, value: tape.strings.count - 1)
                 position += 1
-                return String(decoding: scratch, as: UTF8.self)
+                return
             }
             if byte == UInt8(ascii: "\\") {
                 try parseEscape()

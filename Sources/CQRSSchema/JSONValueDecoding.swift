@@ -88,33 +88,35 @@ struct ValueDecoder: Decoder {
         DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: message))
     }
 
-    static func bool(_ value: JSONValue, _ path: [any CodingKey]) throws -> Bool {
-        guard case .bool(let flag) = value else { throw mismatch(Bool.self, value, path) }
+    // The scalar readers take the coding path as an autoclosure: it is only built for an error.
+
+    static func bool(_ value: JSONValue, _ path: @autoclosure () -> [any CodingKey]) throws -> Bool {
+        guard case .bool(let flag) = value else { throw mismatch(Bool.self, value, path()) }
         return flag
     }
 
-    static func string(_ value: JSONValue, _ path: [any CodingKey]) throws -> String {
-        guard case .string(let text) = value else { throw mismatch(String.self, value, path) }
+    static func string(_ value: JSONValue, _ path: @autoclosure () -> [any CodingKey]) throws -> String {
+        guard case .string(let text) = value else { throw mismatch(String.self, value, path()) }
         return text
     }
 
-    static func double(_ value: JSONValue, _ path: [any CodingKey]) throws -> Double {
-        guard let number = value.doubleValue else { throw mismatch(Double.self, value, path) }
+    static func double(_ value: JSONValue, _ path: @autoclosure () -> [any CodingKey]) throws -> Double {
+        guard let number = value.doubleValue else { throw mismatch(Double.self, value, path()) }
         return number
     }
 
     /// An integer; an integral double (`1.0`) counts, as JSON Schema's `integer` accepts it, on the
     /// terms of ``JSONValue/intValue`` (below 2⁵³ only: a silently different amount is worse than a
     /// refusal).
-    static func integer<T: FixedWidthInteger>(_ type: T.Type, _ value: JSONValue, _ path: [any CodingKey]) throws -> T {
+    static func integer<T: FixedWidthInteger>(_ type: T.Type, _ value: JSONValue, _ path: @autoclosure () -> [any CodingKey]) throws -> T {
         switch value {
         case .int, .double:
             guard let whole = value.intValue, let exact = T(exactly: whole) else {
-                throw corrupted(path, "Parsed JSON number <\(value.serialized())> does not fit in \(T.self).")
+                throw corrupted(path(), "Parsed JSON number <\(value.serialized())> does not fit in \(T.self).")
             }
             return exact
         default:
-            throw mismatch(T.self, value, path)
+            throw mismatch(T.self, value, path())
         }
     }
 }
@@ -198,10 +200,10 @@ private struct UnkeyedDecoder: UnkeyedDecodingContainer {
         return true
     }
 
-    mutating func decode(_ type: Bool.Type) throws -> Bool { let path = codingPath + [key]; return try ValueDecoder.bool(next(type), path) }
-    mutating func decode(_ type: String.Type) throws -> String { let path = codingPath + [key]; return try ValueDecoder.string(next(type), path) }
-    mutating func decode(_ type: Double.Type) throws -> Double { let path = codingPath + [key]; return try ValueDecoder.double(next(type), path) }
-    mutating func decode(_ type: Float.Type) throws -> Float { let path = codingPath + [key]; return Float(try ValueDecoder.double(next(type), path)) }
+    mutating func decode(_ type: Bool.Type) throws -> Bool { let key = self.key; return try ValueDecoder.bool(next(type), codingPath + [key]) }
+    mutating func decode(_ type: String.Type) throws -> String { let key = self.key; return try ValueDecoder.string(next(type), codingPath + [key]) }
+    mutating func decode(_ type: Double.Type) throws -> Double { let key = self.key; return try ValueDecoder.double(next(type), codingPath + [key]) }
+    mutating func decode(_ type: Float.Type) throws -> Float { let key = self.key; return Float(try ValueDecoder.double(next(type), codingPath + [key])) }
     mutating func decode(_ type: Int.Type) throws -> Int { try integer(type) }
     mutating func decode(_ type: Int8.Type) throws -> Int8 { try integer(type) }
     mutating func decode(_ type: Int16.Type) throws -> Int16 { try integer(type) }
@@ -214,8 +216,8 @@ private struct UnkeyedDecoder: UnkeyedDecodingContainer {
     mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(type) }
 
     private mutating func integer<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
-        let path = codingPath + [key]
-        return try ValueDecoder.integer(type, next(type), path)
+        let key = self.key
+        return try ValueDecoder.integer(type, next(type), codingPath + [key])
     }
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {

@@ -90,13 +90,15 @@ struct SQLiteStoreTests {
     }
 
     @Test func uuidParsing() {
+        func parseUUID(_ text: String) -> UUID? { Array(text.utf8).withUnsafeBufferPointer(CQRSSQLite.parseUUID) }
         for _ in 0..<100 {
             let uuid = UUID()
             #expect(parseUUID(uuid.uuidString) == uuid)
             #expect(parseUUID(uuid.uuidString.lowercased()) == uuid)
         }
         for bad in ["", "not-a-uuid", "00000000-0000-0000-0000-00000000000", "00000000-0000-0000-0000-0000000000000",
-                    "0000000000000-0000-0000-000000000000", "g0000000-0000-0000-0000-000000000000"] {
+                    "0000000000000-0000-0000-000000000000", "g0000000-0000-0000-0000-000000000000",
+                    "000000000-000-0000-0000-000000000000", "00000000-0000-0000-0000_000000000000"] {
             #expect(parseUUID(bad) == nil, "\(bad)")
         }
     }

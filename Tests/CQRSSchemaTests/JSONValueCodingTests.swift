@@ -21,6 +21,9 @@ struct JSONValueCodingTests {
             Issue.record("\(T.self): \(error)", sourceLocation: sourceLocation)
         }
         #expect(try JSONValueDecoder().decode(T.self, from: reference) == value, sourceLocation: sourceLocation)
+        // Straight from the text, without a tree.
+        let text = try JSONEncoder().encode(value)
+        #expect(try JSONValueDecoder().decode(T.self, fromJSON: text) == value, sourceLocation: sourceLocation)
     }
 
     /// Numbers by value: JSONEncoder writes some integral doubles as `2` and others as `1e10.0`.

@@ -1,0 +1,318 @@
+import Foundation
+
+// Decoding straight from JSON text: the strict parser's tape, read by `Decodable` types without a
+// `JSONValue` tree in between. The rules are those of `decode(_:from: JSONValue)`, which the scalar
+// readers and the special types (dates, URLs, data, decimals, `JSONValue`) share.
+
+extension JSONValueDecoder {
+    /// Decodes a value of `type` from UTF-8 JSON text, parsed as strictly as `JSONValue.parse`
+    /// (duplicate keys, invalid UTF-8, leading zeros… are refused) but without building a ``JSONValue``
+    /// tree: several times faster than parsing first, and than Foundation's `JSONDecoder`. Unlike a
+    /// tree, the numeral's text is at hand: `Decimal`s and integers beyond 2⁵³ (a `UInt64` near its
+    /// maximum) decode exactly, as with `JSONDecoder`.
+    ///
+    /// - Parameters:
+    ///   - type: The type to decode.
+    ///   - bytes: UTF-8 encoded JSON text.
+    ///   - maxDepth: The deepest nesting accepted (Foundation's `JSONDecoder` accepts 512).
+    /// - Throws: `DecodingError.dataCorrupted` (with the ``JSONParseError`` as its underlying error)
+    ///   for text that is not JSON, or the `DecodingError` of the value that does not fit `type`.
+    public func decode<T: Decodable>(_ type: T.Type, fromJSON bytes: some Collection<UInt8>, maxDepth: Int = 512) throws -> T {
+        let input = bytes.withContiguousStorageIfAvailable { Array($0) } ?? Array(bytes)
+        let parsed = input.withUnsafeBufferPointer { JSONParser.run($0, maxDepth: maxDepth) }
+        switch parsed {
+        case .failure(let error):
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: [], debugDescription: "The given data was not valid JSON: \(error)", underlyingError: error))
+        case .success(let tape):
+            return try TapeDecoder(document: TapeDocument(options: self, input: input, tape: tape), index: 0).unbox(type)
+        }
+    }
+}
+
+/// One parsed text, shared (immutable) by the decoders and containers reading it.
+final class TapeDocument: Sendable {
+    let options: JSONValueDecoder
+    let input: [UInt8]
+    let tape: JSONTape
+
+    init(options: JSONValueDecoder, input: [UInt8], tape: JSONTape) {
+        self.options = options
+        self.input = input
+        self.tape = tape
+    }
+
+    func kind(_ index: Int) -> JSONTape.Kind { tape.tokens[index].kind }
+
+    /// The scalar at `index` as a `JSONValue`; a container as an empty one (enough to name what was found).
+    func scalar(at index: Int) -> JSONValue {
+        switch kind(index) {
+        case .object: return .object([:])
+        case .array: return .array([])
+        case .int: return .int(tape.tokens[index].value)
+        default: return input.withUnsafeBufferPointer { tape.value(at: index, in: $0) }
+        }
+    }
+
+    /// The text of the number at `index`, or nil when it is not a number.
+    func numeral(at index: Int) -> String? {
+        let token = tape.tokens[index]
+        guard token.kind == .int || token.kind == .double else { return nil }
+        return input.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[token.start..<token.end]), as: UTF8.self) }
+    }
+
+    /// The integer at `index`: exact from the numeral when it is beyond `Int` (a `UInt64` near its
+    /// maximum), otherwise on the terms of `JSONValue` trees (an integral `1.0` counts).
+    func integer<T: FixedWidthInteger>(_ type: T.Type, at index: Int) throws -> T {
+        let token = tape.tokens[index]
+        if token.kind == .int, let exact = T(exactly: token.value) { return exact }
+        if token.kind == .double, let numeral = numeral(at: index), let exact = T(numeral) { return exact }
+        return try ValueDecoder.integer(type, scalar(at: index), path(to: index))
+    }
+
+    func value(at index: Int) -> JSONValue { input.withUnsafeBufferPointer { tape.value(at: index, in: $0) } }
+
+    func string(at index: Int) -> String { input.withUnsafeBufferPointer { tape.string(at: index, in: $0) } }
+
+    func member(_ key: String, of index: Int) -> Int? {
+        input.withUnsafeBufferPointer { tape.member(key, of: index, in: $0) }
+    }
+
+    /// The coding path from the root to the value at `target`, found by walking down the tape (only
+    /// errors and the rare type that asks need it, so no decoder carries one).
+    func path(to target: Int) -> [any CodingKey] {
+        var path: [any CodingKey] = []
+        var current = 0
+        while current != target, current < target, target < tape.tokens[current].next {
+            let token = tape.tokens[current]
+            var child = current + 1
+            var offset = 0
+            if token.kind == .object {
+                while child < token.next, target >= tape.tokens[child + 1].next { child = tape.tokens[child + 1].next }
+                guard child < token.next else { break }
+                path.append(AnyKey(stringValue: string(at: child)))
+                current = child + 1
+            } else {
+                while child < token.next, target >= tape.tokens[child].next {
+                    child = tape.tokens[child].next
+                    offset += 1
+                }
+                guard child < token.next else { break }
+                path.append(AnyKey(intValue: offset))
+                current = child
+            }
+        }
+        return path
+    }
+}
+
+struct TapeDecoder: Decoder {
+    let document: TapeDocument
+    let index: Int
+    var codingPath: [any CodingKey] { document.path(to: index) }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func unbox<T: Decodable>(_ type: T.Type) throws -> T {
+        if type == Decimal.self, let numeral = document.numeral(at: index) {
+            guard let decimal = Decimal(string: numeral, locale: Locale(identifier: "en_US_POSIX")) else {
+                throw ValueDecoder.corrupted(codingPath, "Parsed JSON number <\(numeral)> does not fit in Decimal.")
+            }
+            return decimal as! T
+        }
+        if type == JSONValue.self || type == Date.self || type == URL.self || type == Data.self || type == Decimal.self {
+            return try ValueDecoder(options: document.options, value: document.value(at: index), codingPath: codingPath).unbox(type)
+        }
+        return try T(from: self)
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        guard document.kind(index) == .object else {
+            throw ValueDecoder.mismatch([String: JSONValue].self, document.scalar(at: index), codingPath)
+        }
+        return KeyedDecodingContainer(TapeKeyedDecoder<Key>(document: document, index: index))
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        guard document.kind(index) == .array else {
+            throw ValueDecoder.mismatch([JSONValue].self, document.scalar(at: index), codingPath)
+        }
+        return TapeUnkeyedDecoder(document: document, index: index)
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer { TapeSingleDecoder(decoder: self) }
+}
+
+private struct TapeKeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let document: TapeDocument
+    let index: Int
+    var codingPath: [any CodingKey] { document.path(to: index) }
+    var allKeys: [Key] {
+        // A plain loop: `compactMap` over an unspecialised `Key` looks up generic metadata per call.
+        var keys: [Key] = []
+        keys.reserveCapacity(document.tape.tokens[index].end)
+        var current = index + 1
+        while current < document.tape.tokens[index].next {
+            if let key = Key(stringValue: document.string(at: current)) { keys.append(key) }
+            current = document.tape.tokens[current + 1].next
+        }
+        return keys
+    }
+
+    func contains(_ key: Key) -> Bool { document.member(key.stringValue, of: index) != nil }
+
+    private func value(_ key: Key) throws -> Int {
+        guard let value = document.member(key.stringValue, of: index) else {
+            throw DecodingError.keyNotFound(
+                key, .init(codingPath: codingPath, debugDescription: "No value associated with key \(key.stringValue)."))
+        }
+        return value
+    }
+
+    private func scalar(_ key: Key) throws -> (JSONValue, Int) {
+        let index = try value(key)
+        return (document.scalar(at: index), index)
+    }
+
+    func decodeNil(forKey key: Key) throws -> Bool { document.kind(try value(key)) == .null }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { let (v, i) = try scalar(key); return try ValueDecoder.bool(v, document.path(to: i)) }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { let (v, i) = try scalar(key); return try ValueDecoder.string(v, document.path(to: i)) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { let (v, i) = try scalar(key); return try ValueDecoder.double(v, document.path(to: i)) }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { let (v, i) = try scalar(key); return Float(try ValueDecoder.double(v, document.path(to: i))) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try integer(type, key) }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try integer(type, key) }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try integer(type, key) }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try integer(type, key) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try integer(type, key) }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try integer(type, key) }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try integer(type, key) }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try integer(type, key) }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try integer(type, key) }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try integer(type, key) }
+
+    private func integer<T: FixedWidthInteger>(_ type: T.Type, _ key: Key) throws -> T {
+        try document.integer(type, at: value(key))
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+        try TapeDecoder(document: document, index: value(key)).unbox(type)
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
+        -> KeyedDecodingContainer<NestedKey>
+    {
+        try TapeDecoder(document: document, index: value(key)).container(keyedBy: type)
+    }
+
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+        try TapeDecoder(document: document, index: value(key)).unkeyedContainer()
+    }
+
+    func superDecoder() throws -> any Decoder { try superDecoder(named: "super") }
+    func superDecoder(forKey key: Key) throws -> any Decoder { try superDecoder(named: key.stringValue) }
+
+    private func superDecoder(named name: String) throws -> any Decoder {
+        guard let index = document.member(name, of: index) else {
+            // A missing member decodes as null, as from a `JSONValue` tree.
+            return ValueDecoder(options: document.options, value: .null, codingPath: codingPath + [AnyKey(stringValue: name)])
+        }
+        return TapeDecoder(document: document, index: index)
+    }
+}
+
+private struct TapeUnkeyedDecoder: UnkeyedDecodingContainer {
+    let document: TapeDocument
+    let index: Int
+    /// The token of the next element.
+    var element: Int
+    var currentIndex = 0
+    var codingPath: [any CodingKey] { document.path(to: index) }
+    var count: Int? { document.tape.tokens[index].end }
+    var isAtEnd: Bool { element >= document.tape.tokens[index].next }
+
+    init(document: TapeDocument, index: Int) {
+        self.document = document
+        self.index = index
+        element = index + 1
+    }
+
+    private mutating func next(_ type: Any.Type) throws -> Int {
+        guard !isAtEnd else {
+            throw DecodingError.valueNotFound(
+                type, .init(codingPath: codingPath + [AnyKey(intValue: currentIndex)], debugDescription: "Unkeyed container is at end."))
+        }
+        defer {
+            element = document.tape.tokens[element].next
+            currentIndex += 1
+        }
+        return element
+    }
+
+    private mutating func scalar(_ type: Any.Type) throws -> (JSONValue, Int) {
+        let index = try next(type)
+        return (document.scalar(at: index), index)
+    }
+
+    mutating func decodeNil() throws -> Bool {
+        guard !isAtEnd, document.kind(element) == .null else { return false }
+        _ = try next(Never.self)
+        return true
+    }
+
+    mutating func decode(_ type: Bool.Type) throws -> Bool { let (v, i) = try scalar(type); return try ValueDecoder.bool(v, document.path(to: i)) }
+    mutating func decode(_ type: String.Type) throws -> String { let (v, i) = try scalar(type); return try ValueDecoder.string(v, document.path(to: i)) }
+    mutating func decode(_ type: Double.Type) throws -> Double { let (v, i) = try scalar(type); return try ValueDecoder.double(v, document.path(to: i)) }
+    mutating func decode(_ type: Float.Type) throws -> Float { let (v, i) = try scalar(type); return Float(try ValueDecoder.double(v, document.path(to: i))) }
+    mutating func decode(_ type: Int.Type) throws -> Int { try integer(type) }
+    mutating func decode(_ type: Int8.Type) throws -> Int8 { try integer(type) }
+    mutating func decode(_ type: Int16.Type) throws -> Int16 { try integer(type) }
+    mutating func decode(_ type: Int32.Type) throws -> Int32 { try integer(type) }
+    mutating func decode(_ type: Int64.Type) throws -> Int64 { try integer(type) }
+    mutating func decode(_ type: UInt.Type) throws -> UInt { try integer(type) }
+    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try integer(type) }
+    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try integer(type) }
+    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try integer(type) }
+    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(type) }
+
+    private mutating func integer<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
+        try document.integer(type, at: next(type))
+    }
+
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try TapeDecoder(document: document, index: next(type)).unbox(type)
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+        try TapeDecoder(document: document, index: next(type)).container(keyedBy: type)
+    }
+
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        try TapeDecoder(document: document, index: next([JSONValue].self)).unkeyedContainer()
+    }
+
+    mutating func superDecoder() throws -> any Decoder {
+        TapeDecoder(document: document, index: try next(JSONValue.self))
+    }
+}
+
+private struct TapeSingleDecoder: SingleValueDecodingContainer {
+    let decoder: TapeDecoder
+    var codingPath: [any CodingKey] { decoder.codingPath }
+    private var value: JSONValue { decoder.document.scalar(at: decoder.index) }
+
+    func decodeNil() -> Bool { decoder.document.kind(decoder.index) == .null }
+    func decode(_ type: Bool.Type) throws -> Bool { try ValueDecoder.bool(value, codingPath) }
+    func decode(_ type: String.Type) throws -> String { try ValueDecoder.string(value, codingPath) }
+    func decode(_ type: Double.Type) throws -> Double { try ValueDecoder.double(value, codingPath) }
+    func decode(_ type: Float.Type) throws -> Float { Float(try ValueDecoder.double(value, codingPath)) }
+    func decode(_ type: Int.Type) throws -> Int { try decoder.document.integer(type, at: decoder.index) }
+    func decode(_ type: Int8.Type) throws -> Int8 { try decoder.document.integer(type, at: decoder.index) }
+    func decode(_ type: Int16.Type) throws -> Int16 { try decoder.document.integer(type, at: decoder.index) }
+    func decode(_ type: Int32.Type) throws -> Int32 { try decoder.document.integer(type, at: decoder.index) }
+    func decode(_ type: Int64.Type) throws -> Int64 { try decoder.document.integer(type, at: decoder.index) }
+    func decode(_ type: UInt.Type) throws -> UInt { try decoder.document.integer(type, at: decoder.index) }
+    func decode(_ type: UInt8.Type) throws -> UInt8 { try decoder.document.integer(type, at: decoder.index) }
+    func decode(_ type: UInt16.Type) throws -> UInt16 { try decoder.document.integer(type, at: decoder.index) }
+    func decode(_ type: UInt32.Type) throws -> UInt32 { try decoder.document.integer(type, at: decoder.index) }
+    func decode(_ type: UInt64.Type) throws -> UInt64 { try decoder.document.integer(type, at: decoder.index) }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.unbox(type) }
+}

@@ -48,7 +48,8 @@ public struct StoredEventRow: Sendable {
         let payloads: [E]
         if E.self == JSONValue.self {
             payloads = try rows.map { row in
-                do { return try JSONValue.parse(row.payload) as! E } catch {
+                // Foundation's depth limit, as for typed payloads: a deep event stored once must stay readable.
+                do { return try JSONValue.parse(row.payload, maxDepth: 512) as! E } catch {
                     throw CqrsError.serialization("Event at position \(row.position) is not valid JSON: \(error)")
                 }
             }

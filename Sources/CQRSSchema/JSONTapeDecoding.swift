@@ -119,8 +119,9 @@ struct TapeDecoder: Decoder {
             }
             return decimal as! T
         }
-        if type == JSONValue.self || type == Date.self || type == URL.self || type == Data.self || type == Decimal.self {
-            return try ValueDecoder(options: document.options, value: document.value(at: index), codingPath: codingPath).unbox(type)
+        // (The coding path is found by walking the tape: only an error may build it.)
+        if let special = try ValueDecoder.special(type, document.value(at: index), options: document.options, codingPath) {
+            return special
         }
         return try T(from: self)
     }

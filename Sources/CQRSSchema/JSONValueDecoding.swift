@@ -25,29 +25,40 @@ struct ValueDecoder: Decoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func unbox<T: Decodable>(_ type: T.Type) throws -> T {
-        if type == JSONValue.self { return value as! T }
+        if let special = try Self.special(type, value, options: options, codingPath) { return special }
+        return try T(from: self)
+    }
+
+    /// The types decoded by rule rather than by their own `init(from:)` (dates, URLs, data, decimals,
+    /// `JSONValue`), or nil for any other type. The value and the path are only built when needed.
+    static func special<T>(
+        _ type: T.Type, _ json: @autoclosure () -> JSONValue, options: JSONValueDecoder,
+        _ codingPath: @autoclosure () -> [any CodingKey]
+    ) throws -> T? {
+        guard type == JSONValue.self || type == Date.self || type == URL.self || type == Data.self || type == Decimal.self else {
+            return nil
+        }
+        let value = json()
+        if type == JSONValue.self { return value as? T }
         if type == Date.self {
-            if let decode = options.dateDecoding { return try decode(value) as! T }
-            return Date(timeIntervalSinceReferenceDate: try Self.double(value, codingPath)) as! T
+            if let decode = options.dateDecoding { return try decode(value) as? T }
+            return Date(timeIntervalSinceReferenceDate: try Self.double(value, codingPath())) as? T
         }
         if type == URL.self {
             guard let text = value.stringValue, let url = URL(string: text) else {
-                throw Self.corrupted(codingPath, "Invalid URL string.")
+                throw Self.corrupted(codingPath(), "Invalid URL string.")
             }
-            return url as! T
+            return url as? T
         }
         if type == Data.self {
             guard let text = value.stringValue, let data = Data(base64Encoded: text) else {
-                throw Self.corrupted(codingPath, "Encountered Data is not valid Base64.")
+                throw Self.corrupted(codingPath(), "Encountered Data is not valid Base64.")
             }
-            return data as! T
+            return data as? T
         }
-        if type == Decimal.self {
-            guard let number = value.doubleValue else { throw Self.mismatch(Decimal.self, value, codingPath) }
-            if case .int(let integer) = value { return Decimal(integer) as! T }
-            return Decimal(number) as! T
-        }
-        return try T(from: self)
+        guard let number = value.doubleValue else { throw Self.mismatch(Decimal.self, value, codingPath()) }
+        if case .int(let integer) = value { return Decimal(integer) as? T }
+        return Decimal(number) as? T
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {

@@ -61,7 +61,8 @@ public struct StoredEventRow: Sendable {
                 array.append(contentsOf: row.payload)
             }
             array.append(UInt8(ascii: "]"))
-            if let batch = try? decoder.decode([E].self, fromJSON: array) {
+            // A row whose payload is not one value (`1,2`) would shift the batch: then decode row by row.
+            if let batch = try? decoder.decode([E].self, fromJSON: array), batch.count == rows.count {
                 payloads = batch
             } else {
                 // Find the culprit for a precise error.

@@ -70,6 +70,22 @@ final class TapeDocument: Sendable {
         return try ValueDecoder.integer(type, scalar(at: index), path(to: index))
     }
 
+    /// The double at `index`, read from the numeral as `JSONDecoder` reads it (`-0` keeps its sign, and
+    /// a numeral just beyond `Int`'s range is not moved off it).
+    func double(at index: Int) throws -> Double {
+        if let numeral = numeral(at: index), let number = Double(numeral), number.isFinite { return number }
+        return try ValueDecoder.double(scalar(at: index), path(to: index))
+    }
+
+    /// The float at `index`, rounded once from the numeral; one beyond `Float`'s range is refused.
+    func float(at index: Int) throws -> Float {
+        guard let numeral = numeral(at: index) else { return Float(try ValueDecoder.double(scalar(at: index), path(to: index))) }
+        guard let number = Float(numeral), number.isFinite else {
+            throw ValueDecoder.corrupted(path(to: index), "Parsed JSON number <\(numeral)> does not fit in Float.")
+        }
+        return number
+    }
+
     func value(at index: Int) -> JSONValue { input.withUnsafeBufferPointer { tape.value(at: index, in: $0) } }
 
     func string(at index: Int) -> String { input.withUnsafeBufferPointer { tape.string(at: index, in: $0) } }
@@ -146,6 +162,27 @@ struct TapeDecoder: Decoder {
 private struct TapeKeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let document: TapeDocument
     let index: Int
+    /// A large object's members by key (a `[String: X]` of many entries would otherwise scan the
+    /// object once per key); small objects are scanned, which is faster.
+    let members: [String: Int]?
+
+    init(document: TapeDocument, index: Int) {
+        self.document = document
+        self.index = index
+        guard document.tape.tokens[index].end > 32 else {
+            members = nil
+            return
+        }
+        var members: [String: Int] = [:]
+        members.reserveCapacity(document.tape.tokens[index].end)
+        for key in document.tape.keys(of: index) { members[document.string(at: key)] = key + 1 }
+        self.members = members
+    }
+
+    private func member(_ name: String) -> Int? {
+        if let members { return members[name] }
+        return document.member(name, of: index)
+    }
     var codingPath: [any CodingKey] { document.path(to: index) }
     var allKeys: [Key] {
         // A plain loop: `compactMap` over an unspecialised `Key` looks up generic metadata per call.
@@ -159,10 +196,10 @@ private struct TapeKeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol 
         return keys
     }
 
-    func contains(_ key: Key) -> Bool { document.member(key.stringValue, of: index) != nil }
+    func contains(_ key: Key) -> Bool { member(key.stringValue) != nil }
 
     private func value(_ key: Key) throws -> Int {
-        guard let value = document.member(key.stringValue, of: index) else {
+        guard let value = member(key.stringValue) else {
             throw DecodingError.keyNotFound(
                 key, .init(codingPath: codingPath, debugDescription: "No value associated with key \(key.stringValue)."))
         }
@@ -177,8 +214,8 @@ private struct TapeKeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol 
     func decodeNil(forKey key: Key) throws -> Bool { document.kind(try value(key)) == .null }
     func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { let (v, i) = try scalar(key); return try ValueDecoder.bool(v, document.path(to: i)) }
     func decode(_ type: String.Type, forKey key: Key) throws -> String { let (v, i) = try scalar(key); return try ValueDecoder.string(v, document.path(to: i)) }
-    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { let (v, i) = try scalar(key); return try ValueDecoder.double(v, document.path(to: i)) }
-    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { let (v, i) = try scalar(key); return Float(try ValueDecoder.double(v, document.path(to: i))) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try document.double(at: value(key)) }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try document.float(at: value(key)) }
     func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try integer(type, key) }
     func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try integer(type, key) }
     func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try integer(type, key) }
@@ -212,7 +249,7 @@ private struct TapeKeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol 
     func superDecoder(forKey key: Key) throws -> any Decoder { try superDecoder(named: key.stringValue) }
 
     private func superDecoder(named name: String) throws -> any Decoder {
-        guard let index = document.member(name, of: index) else {
+        guard let index = member(name) else {
             // A missing member decodes as null, as from a `JSONValue` tree.
             return ValueDecoder(options: document.options, value: .null, codingPath: codingPath + [AnyKey(stringValue: name)])
         }
@@ -236,33 +273,32 @@ private struct TapeUnkeyedDecoder: UnkeyedDecodingContainer {
         element = index + 1
     }
 
-    private mutating func next(_ type: Any.Type) throws -> Int {
+    /// Runs `body` on the next element and moves past it only when `body` succeeds (as
+    /// `JSONDecoder` does: `try? decode(Int.self)` that fails leaves the element for another try).
+    private mutating func next<R>(_ type: Any.Type, _ body: (Int) throws -> R) throws -> R {
         guard !isAtEnd else {
             throw DecodingError.valueNotFound(
                 type, .init(codingPath: codingPath + [AnyKey(intValue: currentIndex)], debugDescription: "Unkeyed container is at end."))
         }
-        defer {
-            element = document.tape.tokens[element].next
-            currentIndex += 1
-        }
-        return element
+        let result = try body(element)
+        element = document.tape.tokens[element].next
+        currentIndex += 1
+        return result
     }
 
-    private mutating func scalar(_ type: Any.Type) throws -> (JSONValue, Int) {
-        let index = try next(type)
-        return (document.scalar(at: index), index)
+    private mutating func scalar<R>(_ type: Any.Type, _ read: (JSONValue, () -> [any CodingKey]) throws -> R) throws -> R {
+        try next(type) { [document] index in try read(document.scalar(at: index), { document.path(to: index) }) }
     }
 
     mutating func decodeNil() throws -> Bool {
         guard !isAtEnd, document.kind(element) == .null else { return false }
-        _ = try next(Never.self)
-        return true
+        return try next(Never.self) { _ in true }
     }
 
-    mutating func decode(_ type: Bool.Type) throws -> Bool { let (v, i) = try scalar(type); return try ValueDecoder.bool(v, document.path(to: i)) }
-    mutating func decode(_ type: String.Type) throws -> String { let (v, i) = try scalar(type); return try ValueDecoder.string(v, document.path(to: i)) }
-    mutating func decode(_ type: Double.Type) throws -> Double { let (v, i) = try scalar(type); return try ValueDecoder.double(v, document.path(to: i)) }
-    mutating func decode(_ type: Float.Type) throws -> Float { let (v, i) = try scalar(type); return Float(try ValueDecoder.double(v, document.path(to: i))) }
+    mutating func decode(_ type: Bool.Type) throws -> Bool { try scalar(type) { try ValueDecoder.bool($0, $1()) } }
+    mutating func decode(_ type: String.Type) throws -> String { try scalar(type) { try ValueDecoder.string($0, $1()) } }
+    mutating func decode(_ type: Double.Type) throws -> Double { try next(type) { [document] in try document.double(at: $0) } }
+    mutating func decode(_ type: Float.Type) throws -> Float { try next(type) { [document] in try document.float(at: $0) } }
     mutating func decode(_ type: Int.Type) throws -> Int { try integer(type) }
     mutating func decode(_ type: Int8.Type) throws -> Int8 { try integer(type) }
     mutating func decode(_ type: Int16.Type) throws -> Int16 { try integer(type) }
@@ -275,23 +311,23 @@ private struct TapeUnkeyedDecoder: UnkeyedDecodingContainer {
     mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(type) }
 
     private mutating func integer<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
-        try document.integer(type, at: next(type))
+        try next(type) { [document] in try document.integer(type, at: $0) }
     }
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try TapeDecoder(document: document, index: next(type)).unbox(type)
+        try next(type) { [document] in try TapeDecoder(document: document, index: $0).unbox(type) }
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
-        try TapeDecoder(document: document, index: next(type)).container(keyedBy: type)
+        try next(type) { [document] in try TapeDecoder(document: document, index: $0).container(keyedBy: type) }
     }
 
     mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        try TapeDecoder(document: document, index: next([JSONValue].self)).unkeyedContainer()
+        try next([JSONValue].self) { [document] in try TapeDecoder(document: document, index: $0).unkeyedContainer() }
     }
 
     mutating func superDecoder() throws -> any Decoder {
-        TapeDecoder(document: document, index: try next(JSONValue.self))
+        try next(JSONValue.self) { [document] in TapeDecoder(document: document, index: $0) }
     }
 }
 
@@ -303,8 +339,8 @@ private struct TapeSingleDecoder: SingleValueDecodingContainer {
     func decodeNil() -> Bool { decoder.document.kind(decoder.index) == .null }
     func decode(_ type: Bool.Type) throws -> Bool { try ValueDecoder.bool(value, codingPath) }
     func decode(_ type: String.Type) throws -> String { try ValueDecoder.string(value, codingPath) }
-    func decode(_ type: Double.Type) throws -> Double { try ValueDecoder.double(value, codingPath) }
-    func decode(_ type: Float.Type) throws -> Float { Float(try ValueDecoder.double(value, codingPath)) }
+    func decode(_ type: Double.Type) throws -> Double { try decoder.document.double(at: decoder.index) }
+    func decode(_ type: Float.Type) throws -> Float { try decoder.document.float(at: decoder.index) }
     func decode(_ type: Int.Type) throws -> Int { try decoder.document.integer(type, at: decoder.index) }
     func decode(_ type: Int8.Type) throws -> Int8 { try decoder.document.integer(type, at: decoder.index) }
     func decode(_ type: Int16.Type) throws -> Int16 { try decoder.document.integer(type, at: decoder.index) }

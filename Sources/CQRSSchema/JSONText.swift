@@ -63,8 +63,9 @@ struct JSONParser {
 
     static func run(_ input: UnsafeBufferPointer<UInt8>, maxDepth: Int) -> Result<JSONTape, JSONParseError> {
         var parser = JSONParser(input: input, maxDepth: maxDepth)
-        // About one token per 5 bytes of typical JSON: most documents never regrow the tape.
-        parser.tape.tokens.reserveCapacity(input.count / 5 + 1)
+        // About one token per 5 bytes of typical JSON: most documents never regrow the tape (capped, so
+        // that a large string does not reserve several times its size).
+        parser.tape.tokens.reserveCapacity(min(input.count / 5 + 1, 1 << 16))
         do throws(JSONParseError) {
             try parser.parseDocument()
             return .success(parser.tape)

@@ -196,13 +196,16 @@ private struct UnkeyedDecoder: UnkeyedDecodingContainer {
 
     private var key: AnyKey { AnyKey(intValue: currentIndex) }
 
-    private mutating func next(_ type: Any.Type) throws -> JSONValue {
+    /// Runs `body` on the next element and moves past it only when `body` succeeds (as
+    /// `JSONDecoder` does: `try? decode(Int.self)` that fails leaves the element for another try).
+    private mutating func next<R>(_ type: Any.Type, _ body: (JSONValue, AnyKey) throws -> R) throws -> R {
         guard !isAtEnd else {
             throw DecodingError.valueNotFound(
                 type, .init(codingPath: codingPath + [key], debugDescription: "Unkeyed container is at end."))
         }
-        defer { currentIndex += 1 }
-        return elements[currentIndex]
+        let result = try body(elements[currentIndex], key)
+        currentIndex += 1
+        return result
     }
 
     mutating func decodeNil() throws -> Bool {
@@ -211,10 +214,10 @@ private struct UnkeyedDecoder: UnkeyedDecodingContainer {
         return true
     }
 
-    mutating func decode(_ type: Bool.Type) throws -> Bool { let key = self.key; return try ValueDecoder.bool(next(type), codingPath + [key]) }
-    mutating func decode(_ type: String.Type) throws -> String { let key = self.key; return try ValueDecoder.string(next(type), codingPath + [key]) }
-    mutating func decode(_ type: Double.Type) throws -> Double { let key = self.key; return try ValueDecoder.double(next(type), codingPath + [key]) }
-    mutating func decode(_ type: Float.Type) throws -> Float { let key = self.key; return Float(try ValueDecoder.double(next(type), codingPath + [key])) }
+    mutating func decode(_ type: Bool.Type) throws -> Bool { try next(type) { [codingPath] in try ValueDecoder.bool($0, codingPath + [$1]) } }
+    mutating func decode(_ type: String.Type) throws -> String { try next(type) { [codingPath] in try ValueDecoder.string($0, codingPath + [$1]) } }
+    mutating func decode(_ type: Double.Type) throws -> Double { try next(type) { [codingPath] in try ValueDecoder.double($0, codingPath + [$1]) } }
+    mutating func decode(_ type: Float.Type) throws -> Float { try next(type) { [codingPath] in Float(try ValueDecoder.double($0, codingPath + [$1])) } }
     mutating func decode(_ type: Int.Type) throws -> Int { try integer(type) }
     mutating func decode(_ type: Int8.Type) throws -> Int8 { try integer(type) }
     mutating func decode(_ type: Int16.Type) throws -> Int16 { try integer(type) }
@@ -227,28 +230,23 @@ private struct UnkeyedDecoder: UnkeyedDecodingContainer {
     mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(type) }
 
     private mutating func integer<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
-        let key = self.key
-        return try ValueDecoder.integer(type, next(type), codingPath + [key])
+        try next(type) { [codingPath] in try ValueDecoder.integer(type, $0, codingPath + [$1]) }
     }
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        let key = self.key
-        return try decoder.child(next(type), key).unbox(type)
+        try next(type) { [decoder] in try decoder.child($0, $1).unbox(type) }
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
-        let key = self.key
-        return try decoder.child(next(type), key).container(keyedBy: type)
+        try next(type) { [decoder] in try decoder.child($0, $1).container(keyedBy: type) }
     }
 
     mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        let key = self.key
-        return try decoder.child(next([JSONValue].self), key).unkeyedContainer()
+        try next([JSONValue].self) { [decoder] in try decoder.child($0, $1).unkeyedContainer() }
     }
 
     mutating func superDecoder() throws -> any Decoder {
-        let key = self.key
-        return decoder.child(try next(JSONValue.self), key)
+        try next(JSONValue.self) { [decoder] in decoder.child($0, $1) }
     }
 }
 

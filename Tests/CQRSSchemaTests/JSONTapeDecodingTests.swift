@@ -81,6 +81,44 @@ struct JSONTapeDecodingTests {
         #expect(try decode([String: JSONValue].self, #"{"x":[1,2.5,{"y":null}]}"#) == ["x": [1, 2.5, ["y": nil]]])
     }
 
+    /// An array read as "an Int, or else a String" element by element.
+    struct Mixed: Decodable, Equatable {
+        var items: [String]
+        init(items: [String]) { self.items = items }
+        init(from decoder: any Decoder) throws {
+            var container = try decoder.unkeyedContainer()
+            items = []
+            while !container.isAtEnd {
+                if let number = try? container.decode(Int.self) { items.append("#\(number)") } else { items.append(try container.decode(String.self)) }
+            }
+        }
+    }
+
+    @Test func aFailedElementDecodeDoesNotSkipTheElement() throws {
+        let text = #"[1,"x","y",2]"#
+        let expected = Mixed(items: ["#1", "x", "y", "#2"])
+        #expect(try JSONDecoder().decode(Mixed.self, from: Data(text.utf8)) == expected)
+        #expect(try decode(Mixed.self, text) == expected)
+        #expect(try decoder.decode(Mixed.self, from: JSONValue.parse(text)) == expected)
+    }
+
+    @Test func floatingPointReadsTheNumeralAsFoundationDoes() throws {
+        for text in ["[-0]", "[-9223372036854776000]", "[1.00000005960464477539062500000001]", "[0.1]", "[1e-7]", "[-0.0]"] {
+            let reference = try JSONDecoder().decode([Double].self, from: Data(text.utf8))
+            let decoded = try decode([Double].self, text)
+            #expect(decoded.map(\.bitPattern) == reference.map(\.bitPattern), "\(text): \(decoded) vs \(reference)")
+            let floats = try JSONDecoder().decode([Float].self, from: Data(text.utf8))
+            #expect(try decode([Float].self, text).map(\.bitPattern) == floats.map(\.bitPattern), "\(text) as Float")
+        }
+        #expect(throws: DecodingError.self) { try decode(Float.self, "1e39") }
+    }
+
+    @Test func largeObjectsDecodeByKey() throws {
+        let members = (0..<500).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
+        let decoded = try decode([String: Int].self, "{" + members + "}")
+        #expect(decoded.count == 500 && decoded["k499"] == 499 && decoded["k0"] == 0)
+    }
+
     static func path(_ error: DecodingError) -> [String] {
         let context: DecodingError.Context
         switch error {

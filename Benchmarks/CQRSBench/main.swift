@@ -97,6 +97,17 @@ func replay(store: any EventStore, count: Int) async throws -> (full: Double, sn
     return (Double(count) / fullSeconds, snapshotSeconds * 1000)
 }
 
+/// The payloads of a 10,000-event account as one JSON array, as a store's batch decode sees them.
+func replayPayloads() throws -> Data {
+    var array = Data("[".utf8)
+    for index in 0..<10_000 {
+        if index > 0 { array.append(UInt8(ascii: ",")) }
+        array.append(try CQRSJSON.encode(index == 0 ? AccountEvent.opened(owner: "replay") : AccountEvent.deposited(amount: index)))
+    }
+    array.append(UInt8(ascii: "]"))
+    return array
+}
+
 func format(_ value: Double) -> String { String(format: "%.0f", value) }
 
 /// The PostgreSQL workload: each client creates aggregates and runs 9 updates on each (one event
@@ -187,15 +198,7 @@ case "replay-lengths":
     try await replayLengthReport()
 case "decode":
     // Ways to decode 10,000 event payloads (as a replay does), events/s.
-    let payloads = (0..<10_000).map { index -> Data in
-        try! CQRSJSON.encode(index == 0 ? AccountEvent.opened(owner: "replay") : AccountEvent.deposited(amount: index))
-    }
-    var array = Data("[".utf8)
-    for (index, payload) in payloads.enumerated() {
-        if index > 0 { array.append(UInt8(ascii: ",")) }
-        array.append(payload)
-    }
-    array.append(UInt8(ascii: "]"))
+    let array = try replayPayloads()
     let runs = 10
     let foundation = try await elapsed { for _ in 0..<runs { _ = try CQRSJSON.makeDecoder().decode([AccountEvent].self, from: array) } }
     print("Foundation JSONDecoder, one array: \(format(Double(10_000 * runs) / foundation)) events/s")
@@ -209,12 +212,7 @@ case "decode":
     print("JSONValueDecoder from JSON text (tape): \(format(Double(10_000 * runs) / direct)) events/s")
 case "profile-decode":
     // The tape decode of `decode` alone, for perf.
-    var array = Data("[".utf8)
-    for index in 0..<10_000 {
-        if index > 0 { array.append(UInt8(ascii: ",")) }
-        array.append(try CQRSJSON.encode(index == 0 ? AccountEvent.opened(owner: "replay") : AccountEvent.deposited(amount: index)))
-    }
-    array.append(UInt8(ascii: "]"))
+    let array = try replayPayloads()
     let seconds = try await elapsed { for _ in 0..<200 { _ = try CQRSJSON.valueDecoder.decode([AccountEvent].self, fromJSON: array) } }
     print("\(format(2_000_000 / seconds)) events/s")
 case "profile-memory":

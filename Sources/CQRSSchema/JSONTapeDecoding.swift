@@ -18,7 +18,7 @@ extension JSONValueDecoder {
     /// - Throws: `DecodingError.dataCorrupted` (with the ``JSONParseError`` as its underlying error)
     ///   for text that is not JSON, or the `DecodingError` of the value that does not fit `type`.
     public func decode<T: Decodable>(_ type: T.Type, fromJSON bytes: some Collection<UInt8>, maxDepth: Int = 512) throws -> T {
-        let input = bytes.withContiguousStorageIfAvailable { Array($0) } ?? Array(bytes)
+        let input = Array(bytes)
         let parsed = input.withUnsafeBufferPointer { JSONParser.run($0, maxDepth: maxDepth) }
         switch parsed {
         case .failure(let error):
@@ -60,6 +60,10 @@ final class TapeDocument: Sendable {
         guard token.kind == .int || token.kind == .double else { return nil }
         return input.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[token.start..<token.end]), as: UTF8.self) }
     }
+
+    func bool(at index: Int) throws -> Bool { try ValueDecoder.bool(scalar(at: index), path(to: index)) }
+
+    func text(at index: Int) throws -> String { try ValueDecoder.string(scalar(at: index), path(to: index)) }
 
     /// The integer at `index`: exact from the numeral when it is beyond `Int` (a `UInt64` near its
     /// maximum), otherwise on the terms of `JSONValue` trees (an integral `1.0` counts).
@@ -206,14 +210,9 @@ private struct TapeKeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol 
         return value
     }
 
-    private func scalar(_ key: Key) throws -> (JSONValue, Int) {
-        let index = try value(key)
-        return (document.scalar(at: index), index)
-    }
-
     func decodeNil(forKey key: Key) throws -> Bool { document.kind(try value(key)) == .null }
-    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { let (v, i) = try scalar(key); return try ValueDecoder.bool(v, document.path(to: i)) }
-    func decode(_ type: String.Type, forKey key: Key) throws -> String { let (v, i) = try scalar(key); return try ValueDecoder.string(v, document.path(to: i)) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try document.bool(at: value(key)) }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try document.text(at: value(key)) }
     func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try document.double(at: value(key)) }
     func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try document.float(at: value(key)) }
     func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try integer(type, key) }
@@ -286,17 +285,13 @@ private struct TapeUnkeyedDecoder: UnkeyedDecodingContainer {
         return result
     }
 
-    private mutating func scalar<R>(_ type: Any.Type, _ read: (JSONValue, () -> [any CodingKey]) throws -> R) throws -> R {
-        try next(type) { [document] index in try read(document.scalar(at: index), { document.path(to: index) }) }
-    }
-
     mutating func decodeNil() throws -> Bool {
         guard !isAtEnd, document.kind(element) == .null else { return false }
         return try next(Never.self) { _ in true }
     }
 
-    mutating func decode(_ type: Bool.Type) throws -> Bool { try scalar(type) { try ValueDecoder.bool($0, $1()) } }
-    mutating func decode(_ type: String.Type) throws -> String { try scalar(type) { try ValueDecoder.string($0, $1()) } }
+    mutating func decode(_ type: Bool.Type) throws -> Bool { try next(type) { [document] in try document.bool(at: $0) } }
+    mutating func decode(_ type: String.Type) throws -> String { try next(type) { [document] in try document.text(at: $0) } }
     mutating func decode(_ type: Double.Type) throws -> Double { try next(type) { [document] in try document.double(at: $0) } }
     mutating func decode(_ type: Float.Type) throws -> Float { try next(type) { [document] in try document.float(at: $0) } }
     mutating func decode(_ type: Int.Type) throws -> Int { try integer(type) }
@@ -334,11 +329,10 @@ private struct TapeUnkeyedDecoder: UnkeyedDecodingContainer {
 private struct TapeSingleDecoder: SingleValueDecodingContainer {
     let decoder: TapeDecoder
     var codingPath: [any CodingKey] { decoder.codingPath }
-    private var value: JSONValue { decoder.document.scalar(at: decoder.index) }
 
     func decodeNil() -> Bool { decoder.document.kind(decoder.index) == .null }
-    func decode(_ type: Bool.Type) throws -> Bool { try ValueDecoder.bool(value, codingPath) }
-    func decode(_ type: String.Type) throws -> String { try ValueDecoder.string(value, codingPath) }
+    func decode(_ type: Bool.Type) throws -> Bool { try decoder.document.bool(at: decoder.index) }
+    func decode(_ type: String.Type) throws -> String { try decoder.document.text(at: decoder.index) }
     func decode(_ type: Double.Type) throws -> Double { try decoder.document.double(at: decoder.index) }
     func decode(_ type: Float.Type) throws -> Float { try decoder.document.float(at: decoder.index) }
     func decode(_ type: Int.Type) throws -> Int { try decoder.document.integer(type, at: decoder.index) }

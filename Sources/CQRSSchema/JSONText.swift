@@ -151,13 +151,7 @@ struct JSONParser {
                 skipWhitespace()
                 try parseValue()
                 count += 1
-                skipWhitespace()
-                guard position < input.count else { throw fail("unexpected end of input in object") }
-                let byte = input[position]
-                position += 1
-                if byte == UInt8(ascii: "}") { break }
-                guard byte == UInt8(ascii: ",") else { throw fail("expected ',' or '}'", at: position - 1) }
-                skipWhitespace()
+                if try closes(UInt8(ascii: "}"), "object") { break }
             }
         }
         depth -= 1
@@ -165,6 +159,20 @@ struct JSONParser {
         if count > 1, let duplicate = tape.duplicateKey(in: index, input: input) {
             throw fail("duplicate key \"\(tape.string(at: duplicate, in: input))\"", at: tape.tokens[duplicate].start - 1)
         }
+    }
+
+    /// After a member or element: consumes the container's closing byte (true) or a comma (false).
+    mutating func closes(_ closing: UInt8, _ container: String) throws(JSONParseError) -> Bool {
+        skipWhitespace()
+        guard position < input.count else { throw fail("unexpected end of input in \(container)") }
+        let byte = input[position]
+        position += 1
+        if byte == closing { return true }
+        guard byte == UInt8(ascii: ",") else {
+            throw fail("expected ',' or '\(Character(Unicode.Scalar(closing)))'", at: position - 1)
+        }
+        skipWhitespace()
+        return false
     }
 
     mutating func parseArray() throws(JSONParseError) {
@@ -178,13 +186,7 @@ struct JSONParser {
             while true {
                 try parseValue()
                 count += 1
-                skipWhitespace()
-                guard position < input.count else { throw fail("unexpected end of input in array") }
-                let byte = input[position]
-                position += 1
-                if byte == UInt8(ascii: "]") { break }
-                guard byte == UInt8(ascii: ",") else { throw fail("expected ',' or ']'", at: position - 1) }
-                skipWhitespace()
+                if try closes(UInt8(ascii: "]"), "array") { break }
             }
         }
         depth -= 1

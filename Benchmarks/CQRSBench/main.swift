@@ -70,7 +70,7 @@ func commandsPerSecond(store: any EventStore, clients: Int, commandsPerClient: I
 
 /// Loading an aggregate of `count` events: events/s of a full replay, and milliseconds per load
 /// from a snapshot taken at the last event.
-func replay(store: any EventStore, count: Int) async throws -> (full: Double, snapshot: Double) {
+func replay(store: any EventStore, count: Int, runs fullRuns: Int = 5) async throws -> (full: Double, snapshot: Double) {
     let id = "replay-\(UUID().uuidString)"
     func append(_ events: [AccountEvent], at version: Int) async throws {
         _ = try await store.commit(
@@ -87,7 +87,8 @@ func replay(store: any EventStore, count: Int) async throws -> (full: Double, sn
         version += batch
     }
     let full = CommandEngine<Account>(store: store, services: (), snapshotPolicy: .never, cacheCapacity: 0)
-    var runs = 5
+    var runs = fullRuns
+    _ = try await full.load(id: id)  // warm-up (first reads of the file's pages)
     let fullSeconds = try await elapsed { for _ in 0..<runs { _ = try await full.load(id: id) } } / Double(runs)
     // One more event with a snapshot policy that fires writes a snapshot at `count`.
     let snapshotting = CommandEngine<Account>(store: store, services: (), snapshotPolicy: .everyCommit, cacheCapacity: 0)
@@ -191,7 +192,7 @@ case "mongo":
 case "profile-rebuild":
     print(try await sqliteRebuild())
 case "profile-replay":
-    print(try await replay(store: try SQLiteEventStore(path: temporaryDatabase()), count: 10_000))
+    print(try await replay(store: try SQLiteEventStore(path: temporaryDatabase()), count: 10_000, runs: Int(arguments.dropFirst().first ?? "") ?? 5))
 case "latency":
     try await latencyReport(postgresURL: arguments.dropFirst().first ?? ProcessInfo.processInfo.environment["CQRS_POSTGRES_URL"])
 case "replay-lengths":
@@ -217,6 +218,10 @@ case "profile-decode":
     print("\(format(2_000_000 / seconds)) events/s")
 case "profile-memory":
     print(try await commandsPerSecond(store: InMemoryEventStore(), clients: 1, commandsPerClient: Int(arguments.dropFirst().first ?? "") ?? 20_000))
+case "profile-sqlite":
+    // SQLite commands with CLIENTS clients (default 16), for perf.
+    let clients = Int(arguments.dropFirst().first ?? "") ?? 16
+    print(try await commandsPerSecond(store: try SQLiteEventStore(path: temporaryDatabase()), clients: clients, commandsPerClient: 100_000 / clients))
 case "mcp":
     let rest = Array(arguments.dropFirst())
     guard rest.count >= 3 else {

@@ -196,27 +196,27 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
         }
         let useSnapshot = snapshotPolicy != .never
         let store = self.store
-        var slice = try await StoreMetrics.timed("load", store) { try await store.loadStream(A.self, id: id, useSnapshot: useSnapshot) }
-        guard slice.version > 0 else { return nil }
+        var replay = try await StoreMetrics.timed("load", store) { try await store.loadReplay(A.self, id: id, useSnapshot: useSnapshot) }
+        guard replay.version > 0 else { return nil }
         var state = A(id: id)
-        if let snapshot = slice.snapshot {
+        if let snapshot = replay.snapshot {
             do {
                 state = try CQRSJSON.decode(A.self, from: snapshot.state)
             } catch {
                 logger.warning(
                     "Snapshot of \(A.aggregateType) '\(id)' at version \(snapshot.version) no longer decodes; replaying all events",
                     metadata: ["error": "\(error)"])
-                slice = try await store.loadStream(A.self, id: id, useSnapshot: false)
+                replay = try await store.loadReplay(A.self, id: id, useSnapshot: false)
             }
         }
-        for envelope in slice.events {
-            try state.apply(envelope.payload)
+        for event in replay.events {
+            try state.apply(event)
         }
-        span.attributes["cqrs.events"] = slice.events.count
-        span.attributes["cqrs.snapshot"] = slice.snapshot != nil
-        // The slice's version comes from the journal; the events read may end before it only if a
+        span.attributes["cqrs.events"] = replay.events.count
+        span.attributes["cqrs.snapshot"] = replay.snapshot != nil
+        // The replay's version comes from the journal; the events read may end before it only if a
         // commit landed between the two reads of a non-transactional store.
-        let version = slice.events.last?.version ?? slice.snapshot?.version ?? slice.version
+        let version = replay.lastEventVersion ?? replay.snapshot?.version ?? replay.version
         cache.put(id, state: state, version: version)
         return LoadedAggregate(state: state, version: version)
     }

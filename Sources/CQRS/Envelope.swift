@@ -68,14 +68,23 @@ extension EventEnvelope: JSONEnvelopeConvertible where Payload: Encodable {
 extension Date {
     /// The date truncated to whole milliseconds, the precision every store keeps.
     public var truncatedToMilliseconds: Date {
-        Date(timeIntervalSince1970: Double(millisecondsSince1970) / 1000)
+        Date(millisecondsSince1970: millisecondsSince1970)
     }
     /// Whole milliseconds since 1970 (rounded down).
     public var millisecondsSince1970: Int64 {
-        Int64((timeIntervalSince1970 * 1000).rounded(.down))
+        // A Date keeps seconds since 2001 as a Double, so one made from whole milliseconds can come
+        // back a hair below them (5 ms as 4.99999…): a date that is exactly what the next whole
+        // millisecond makes (either way of making it) is that millisecond.
+        let down = Int64((timeIntervalSinceReferenceDate * 1000).rounded(.down)) + Self.referenceMilliseconds
+        let next = down + 1
+        if Date(millisecondsSince1970: next) == self || Date(timeIntervalSince1970: Double(next) / 1000) == self { return next }
+        return down
     }
     /// The date at `milliseconds` since 1970.
     public init(millisecondsSince1970 milliseconds: Int64) {
-        self.init(timeIntervalSince1970: Double(milliseconds) / 1000)
+        let (sinceReference, overflow) = milliseconds.subtractingReportingOverflow(Self.referenceMilliseconds)
+        self.init(timeIntervalSinceReferenceDate: overflow ? Double(milliseconds) / 1000 - 978_307_200 : Double(sinceReference) / 1000)
     }
+    /// 2001-01-01, Foundation's reference date, in milliseconds since 1970.
+    private static let referenceMilliseconds: Int64 = 978_307_200_000
 }

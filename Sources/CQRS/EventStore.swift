@@ -52,6 +52,34 @@ public struct StreamSlice<Event: Sendable>: Sendable {
     }
 }
 
+/// What replaying an aggregate needs, without the envelopes of ``StreamSlice``: the latest snapshot
+/// (if asked for) and the payloads of the events after it.
+public struct StreamReplay<Event: Sendable>: Sendable {
+    /// The latest snapshot, or nil.
+    public var snapshot: StoredSnapshot?
+    /// The payloads of the events after the snapshot, in version order.
+    public var events: [Event]
+    /// The version of the last event in ``events`` (nil when there is none).
+    public var lastEventVersion: Int?
+    /// The current version of the stream according to the journal (0: the aggregate does not exist).
+    public var version: Int
+
+    /// Creates a replay.
+    public init(snapshot: StoredSnapshot?, events: [Event], lastEventVersion: Int?, version: Int) {
+        self.snapshot = snapshot
+        self.events = events
+        self.lastEventVersion = lastEventVersion
+        self.version = version
+    }
+
+    /// The payloads of a slice.
+    public init(_ slice: StreamSlice<Event>) {
+        self.init(
+            snapshot: slice.snapshot, events: slice.events.map { $0.payload }, lastEventVersion: slice.events.last?.version,
+            version: slice.version)
+    }
+}
+
 /// One event about to be committed.
 public struct PendingEvent<Event: DomainEvent>: Sendable {
     /// The id the event will have.
@@ -217,6 +245,11 @@ public protocol EventStore: Sendable {
     /// The latest snapshot (when `useSnapshot`) and the events after it, read consistently.
     func loadStream<A: Aggregate>(_ type: A.Type, id: String, useSnapshot: Bool) async throws -> StreamSlice<A.Event>
 
+    /// What ``loadStream(_:id:useSnapshot:)`` returns without the envelopes, which is all the engine
+    /// needs to rebuild an aggregate. The default maps `loadStream`; a store that can read and
+    /// decode less per event (only the payloads) implements it.
+    func loadReplay<A: Aggregate>(_ type: A.Type, id: String, useSnapshot: Bool) async throws -> StreamReplay<A.Event>
+
     /// Events of one aggregate with a version above `afterVersion`, at most `limit` of them.
     func loadEvents<A: Aggregate>(_ type: A.Type, id: String, afterVersion: Int, limit: Int?) async throws
         -> [EventEnvelope<A.Event>]
@@ -235,6 +268,13 @@ public protocol EventStore: Sendable {
 
     /// The head of the global log and how many events lie above `position` (a projection's lag).
     func logExtent(after position: Int64) async throws -> LogExtent
+}
+
+extension EventStore {
+    /// ``loadStream(_:id:useSnapshot:)`` without the envelopes.
+    public func loadReplay<A: Aggregate>(_ type: A.Type, id: String, useSnapshot: Bool) async throws -> StreamReplay<A.Event> {
+        StreamReplay(try await loadStream(type, id: id, useSnapshot: useSnapshot))
+    }
 }
 
 /// The head of the global log, seen from a position.

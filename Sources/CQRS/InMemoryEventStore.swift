@@ -54,6 +54,19 @@ public final class InMemoryEventStore: EventStore {
         }
     }
 
+    /// The payloads straight from the stored envelopes, without copying those first.
+    public func loadReplay<A: Aggregate>(_ type: A.Type, id: String, useSnapshot: Bool) async throws -> StreamReplay<A.Event> {
+        let key = StreamKey(aggregateType: A.aggregateType, id: id)
+        return try state.withLock { state in
+            guard let box = state.streams[key] else { return StreamReplay(snapshot: nil, events: [], lastEventVersion: nil, version: 0) }
+            let envelopes = try Self.typed(box, A.self).envelopes
+            let snapshot = useSnapshot ? state.snapshots[key] : nil
+            let events = envelopes[min(snapshot?.version ?? 0, envelopes.count)...].map { $0.payload }
+            return StreamReplay(
+                snapshot: snapshot, events: events, lastEventVersion: events.isEmpty ? nil : envelopes.count, version: envelopes.count)
+        }
+    }
+
     public func loadEvents<A: Aggregate>(_ type: A.Type, id: String, afterVersion: Int, limit: Int?) async throws
         -> [EventEnvelope<A.Event>]
     {

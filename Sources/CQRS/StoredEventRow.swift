@@ -61,8 +61,7 @@ public struct StoredEventRow: Sendable {
                 array.append(contentsOf: row.payload)
             }
             array.append(UInt8(ascii: "]"))
-            // A row whose payload is not one value (`1,2`) would shift the batch: then decode row by row.
-            if let batch = try? decoder.decode([E].self, fromJSON: array), batch.count == rows.count {
+            if let batch = decodePayloads(array, count: rows.count, as: type) {
                 payloads = batch
             } else {
                 // Find the culprit for a precise error.
@@ -78,7 +77,9 @@ public struct StoredEventRow: Sendable {
         }
         var metadataCache: [Data: [String: String]] = [:]
         var previous: (text: Data, metadata: [String: String])?
-        return try zip(rows, payloads).map { row, payload in
+        var envelopes: [EventEnvelope<E>] = []
+        envelopes.reserveCapacity(rows.count)
+        for (row, payload) in zip(rows, payloads) {
             let metadata: [String: String]
             if let previous, previous.text == row.metadata {
                 metadata = previous.metadata
@@ -93,10 +94,20 @@ public struct StoredEventRow: Sendable {
                 metadataCache[row.metadata] = metadata
             }
             previous = (row.metadata, metadata)
-            return EventEnvelope(
-                eventId: row.eventId, aggregateType: row.aggregateType, aggregateId: row.aggregateId, version: row.version,
-                globalPosition: row.position, eventType: row.eventType, payload: payload, metadata: metadata,
-                occurredAt: Date(millisecondsSince1970: row.occurredAt))
+            envelopes.append(
+                EventEnvelope(
+                    eventId: row.eventId, aggregateType: row.aggregateType, aggregateId: row.aggregateId, version: row.version,
+                    globalPosition: row.position, eventType: row.eventType, payload: payload, metadata: metadata,
+                    occurredAt: Date(millisecondsSince1970: row.occurredAt)))
         }
+        return envelopes
+    }
+
+    /// The `count` payloads joined as one JSON array (`[p1,p2,…]`), decoded with one decoder call, or
+    /// nil when any does not decode, or when the array does not hold `count` values (a stored `1,2`
+    /// would shift the batch): then decode row by row to name the culprit.
+    public static func decodePayloads<E: Decodable>(_ array: [UInt8], count: Int, as type: E.Type) -> [E]? {
+        guard let batch = try? CQRSJSON.valueDecoder.decodeElements(type, fromJSON: array), batch.count == count else { return nil }
+        return batch
     }
 }

@@ -29,17 +29,35 @@ public final class SQLiteEventStore: EventStore {
         -> StreamSlice<A.Event>
     {
         let rows = try await database.read { connection -> (StoredSnapshot?, [StoredEventRow], Int) in
-            var snapshot: StoredSnapshot?
-            if useSnapshot {
-                snapshot = try connection.statement(
-                    "SELECT version, state FROM snapshots WHERE aggregate_type = ? AND aggregate_id = ?"
-                ).rows([.text(A.aggregateType), .text(id)]) { StoredSnapshot(version: Int($0.int(0)), state: $0.data(1)) }.first
-            }
+            let snapshot = useSnapshot ? try Self.snapshot(connection, A.aggregateType, id) : nil
             let events = try Self.events(connection, A.aggregateType, id, after: snapshot?.version ?? 0, limit: -1)
             let version = try Self.version(connection, A.aggregateType, id)
             return (snapshot, events, version)
         }
         return StreamSlice(snapshot: rows.0, events: try StoredEventRow.decode(rows.1, as: A.Event.self), version: rows.2)
+    }
+
+    /// Reads only the versions and payloads, joined into one JSON array as they come off the rows.
+    public func loadReplay<A: Aggregate>(_ type: A.Type, id: String, useSnapshot: Bool) async throws -> StreamReplay<A.Event> {
+        let read = try await database.read { connection -> (snapshot: StoredSnapshot?, payloads: [UInt8], count: Int, last: Int?, version: Int) in
+            let snapshot = useSnapshot ? try Self.snapshot(connection, A.aggregateType, id) : nil
+            var payloads: [UInt8] = [UInt8(ascii: "[")]
+            var last: Int?
+            let count = try connection.statement(
+                "SELECT version, payload FROM events WHERE aggregate_type = ? AND aggregate_id = ? AND version > ? ORDER BY version"
+            ).rows([.text(A.aggregateType), .text(id), .integer(Int64(snapshot?.version ?? 0))]) { row in
+                if last != nil { payloads.append(UInt8(ascii: ",")) }
+                row.withBytes(1) { payloads.append(contentsOf: $0) }
+                last = Int(row.int(0))
+            }.count
+            payloads.append(UInt8(ascii: "]"))
+            return (snapshot, payloads, count, last, try Self.version(connection, A.aggregateType, id))
+        }
+        guard let events = read.count == 0 ? [] : StoredEventRow.decodePayloads(read.payloads, count: read.count, as: A.Event.self) else {
+            // A payload that does not decode: the full read names it in its error.
+            return StreamReplay(try await loadStream(type, id: id, useSnapshot: useSnapshot))
+        }
+        return StreamReplay(snapshot: read.snapshot, events: events, lastEventVersion: read.last, version: read.version)
     }
 
     public func loadEvents<A: Aggregate>(_ type: A.Type, id: String, afterVersion: Int, limit: Int?) async throws
@@ -139,6 +157,11 @@ public final class SQLiteEventStore: EventStore {
             try connection.statement(
                 "SELECT coalesce(max(version), 0) FROM events WHERE aggregate_type = ? AND aggregate_id = ?"
             ).rows([.text(type), .text(id)]) { $0.int(0) }.first ?? 0)
+    }
+
+    private static func snapshot(_ connection: SQLiteConnection, _ type: String, _ id: String) throws -> StoredSnapshot? {
+        try connection.statement("SELECT version, state FROM snapshots WHERE aggregate_type = ? AND aggregate_id = ?")
+            .rows([.text(type), .text(id)]) { StoredSnapshot(version: Int($0.int(0)), state: $0.data(1)) }.first
     }
 
     private static func events(_ connection: SQLiteConnection, _ type: String, _ id: String, after: Int, limit: Int)

@@ -18,14 +18,38 @@ extension JSONValueDecoder {
     /// - Throws: `DecodingError.dataCorrupted` (with the ``JSONParseError`` as its underlying error)
     ///   for text that is not JSON, or the `DecodingError` of the value that does not fit `type`.
     public func decode<T: Decodable>(_ type: T.Type, fromJSON bytes: some Collection<UInt8>, maxDepth: Int = 512) throws -> T {
+        try TapeDecoder(document: document(bytes, maxDepth: maxDepth), index: 0).unbox(type)
+    }
+
+    /// Decodes each element of the JSON array in `bytes` as `type`: the same as decoding `[T]`
+    /// (errors name the element), without the array's unkeyed container (a batch of stored events
+    /// decodes this way).
+    /// - Throws: as ``decode(_:fromJSON:maxDepth:)``; `DecodingError.typeMismatch` when the text is
+    ///   not an array.
+    public func decodeElements<T: Decodable>(_ type: T.Type, fromJSON bytes: some Collection<UInt8>, maxDepth: Int = 512) throws
+        -> [T]
+    {
+        let document = try document(bytes, maxDepth: maxDepth)
+        let tokens = document.tape.tokens
+        guard tokens[0].kind == .array else { throw ValueDecoder.mismatch([JSONValue].self, document.scalar(at: 0), []) }
+        var elements: [T] = []
+        elements.reserveCapacity(tokens[0].end)
+        var element = 1
+        while element < tokens[0].next {
+            elements.append(try TapeDecoder(document: document, index: element).unbox(type))
+            element = tokens[element].next
+        }
+        return elements
+    }
+
+    private func document(_ bytes: some Collection<UInt8>, maxDepth: Int) throws -> TapeDocument {
         let input = Array(bytes)
-        let parsed = input.withUnsafeBufferPointer { JSONParser.run($0, maxDepth: maxDepth) }
-        switch parsed {
+        switch input.withUnsafeBufferPointer({ JSONParser.run($0, maxDepth: maxDepth) }) {
         case .failure(let error):
             throw DecodingError.dataCorrupted(
                 .init(codingPath: [], debugDescription: "The given data was not valid JSON: \(error)", underlyingError: error))
         case .success(let tape):
-            return try TapeDecoder(document: TapeDocument(options: self, input: input, tape: tape), index: 0).unbox(type)
+            return TapeDocument(options: self, input: input, tape: tape)
         }
     }
 }
@@ -143,7 +167,13 @@ struct TapeDecoder: Decoder {
         if let special = try ValueDecoder.special(type, document.value(at: index), options: document.options, codingPath) {
             return special
         }
+        if let enumType = type as? any EnumCaseDecodable.Type { return try unboxEnum(enumType) as! T }
         return try T(from: self)
+    }
+
+    /// An enum of generated decoding (`@EventTypes`), read without `Codable`'s containers.
+    private func unboxEnum<E: EnumCaseDecodable>(_ type: E.Type) throws -> E {
+        try E(reading: TapeEnumCaseReader(document: document, index: index, cases: E.caseKeys, of: E.self))
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {

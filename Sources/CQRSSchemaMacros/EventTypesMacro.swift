@@ -6,6 +6,7 @@ import SwiftSyntaxMacros
 /// `@EventTypes`: an event enum's `eventType`, one name per case: the case name (or its snake_case
 /// form with `naming: .snakeCase`), unless the case carries `@EventType("name")`. Two cases with one
 /// name are a compile-time error, since stored events would no longer say which case they are.
+/// Also conforms the enum to `EnumCaseDecodable` (see ``EnumCaseDecodingGenerator``).
 public struct EventTypesMacro: ExtensionMacro {
     public static func expansion(
         of node: AttributeSyntax,
@@ -20,12 +21,22 @@ public struct EventTypesMacro: ExtensionMacro {
             return []
         }
         let snakeCase = node.arguments?.trimmedDescription.contains("snakeCase") == true
+        let access = enumDecl.modifiers.contains { ["public", "open"].contains($0.name.text) } ? "public "
+            : enumDecl.modifiers.contains { $0.name.text == "package" } ? "package " : ""
+        var extensions: [ExtensionDeclSyntax] = []
+        if let decoding = EnumCaseDecodingGenerator.conformance(
+            of: enumDecl, type: type.trimmedDescription, protocols: protocols, access: access,
+            synthesized: node.arguments?.trimmedDescription.contains("synthesized") == true),
+            let extensionDecl = DeclSyntax(stringLiteral: decoding).as(ExtensionDeclSyntax.self)
+        {
+            extensions.append(extensionDecl)
+        }
         var names: [(caseName: String, eventType: String)] = []
         for member in enumDecl.memberBlock.members {
             if let variable = member.decl.as(VariableDeclSyntax.self),
                 variable.bindings.contains(where: { $0.pattern.trimmedDescription == "eventType" })
             {
-                return []  // Written by hand: nothing to generate.
+                return extensions  // `eventType` written by hand.
             }
             guard let caseDecl = member.decl.as(EnumCaseDeclSyntax.self) else { continue }
             let override = explicitName(caseDecl.attributes, &diagnostics)
@@ -45,13 +56,12 @@ public struct EventTypesMacro: ExtensionMacro {
             seen[eventType] = caseName
         }
         guard !diagnostics.failed else { return [] }
-        let access = enumDecl.modifiers.contains { ["public", "open"].contains($0.name.text) } ? "public " : ""
         let cases = names.map { "        case .\($0.caseName): \"\($0.eventType)\"" }.joined(separator: "\n")
         let source = DeclSyntax(
             stringLiteral: "extension \(type.trimmedDescription) {\n"
                 + "    \(access)var eventType: String {\n        switch self {\n\(cases)\n        }\n    }\n}")
-        guard let extensionDecl = source.as(ExtensionDeclSyntax.self) else { return [] }
-        return [extensionDecl]
+        guard let extensionDecl = source.as(ExtensionDeclSyntax.self) else { return extensions }
+        return [extensionDecl] + extensions
     }
 
     private static func explicitName(_ attributes: AttributeListSyntax, _ diagnostics: inout Diagnostics) -> String? {

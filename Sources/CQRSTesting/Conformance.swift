@@ -148,6 +148,8 @@ public struct ConformanceSuite: Sendable {
         try expect(page.map(\.version) == [2, 3], "paged load \(page.map(\.version))")
         let missing = try await store.loadStream(ConformanceCounter.self, id: "nope", useSnapshot: true)
         try expect(missing.version == 0 && missing.events.isEmpty, "missing stream is empty")
+        let missingReplay = try await store.loadReplay(ConformanceCounter.self, id: "nope", useSnapshot: true)
+        try expect(missingReplay.version == 0 && missingReplay.events.isEmpty && missingReplay.lastEventVersion == nil, "missing replay is empty")
         try expect(try await store.streamVersion(aggregateType: "conformance_counter", id: "c1") == 4, "streamVersion")
     }
 

@@ -13,6 +13,15 @@ extension ConformanceSuite {
             let slice = try await store.loadStream(ConformanceCounter.self, id: "p1", useSnapshot: true)
             try expect(slice.snapshot?.version == expected, "\(policy): snapshot at \(String(describing: slice.snapshot?.version)), expected \(String(describing: expected))")
             try expect(slice.version == 7 && slice.events.count == 7 - (expected ?? 0), "\(policy): events after the snapshot")
+            // What the engine replays from holds the same as the full read, with and without the snapshot.
+            for useSnapshot in [true, false] {
+                let full = StreamReplay(try await store.loadStream(ConformanceCounter.self, id: "p1", useSnapshot: useSnapshot))
+                let replay = try await store.loadReplay(ConformanceCounter.self, id: "p1", useSnapshot: useSnapshot)
+                try expect(
+                    replay.snapshot == full.snapshot && replay.events == full.events && replay.lastEventVersion == full.lastEventVersion
+                        && replay.version == full.version && (replay.lastEventVersion ?? replay.snapshot?.version) == 7,
+                    "\(policy), useSnapshot \(useSnapshot): replay \(replay) against \(full)")
+            }
             let loaded = try await engine.load(id: "p1")
             try expect(loaded?.state.value == 7 && loaded?.version == 7, "\(policy): loaded \(String(describing: loaded))")
         }

@@ -178,6 +178,30 @@ struct SQLiteStoreTests {
     }
 }
 
+@Suite("SQLite replay")
+struct SQLiteReplayTests {
+    /// The payload-only read falls back to the full read when a payload does not decode, so that the
+    /// error still names the event; and a stored value of two JSON values cannot shift the batch.
+    @Test func anUndecodablePayloadIsNamed() async throws {
+        for corrupt in [#"{"added":{"_0":"two"}}"#, #"{"added":{"_0":1}},{"added":{"_0":1}}"#] {
+            let store = try SQLiteEventStore(path: SQLiteBackend.freshPath())
+            let engine = CommandEngine<ConformanceCounter>(store: store, services: (), snapshotPolicy: .never, cacheCapacity: 0)
+            let id = try await engine.create(.start(id: "r1", value: 1)).aggregateId
+            for _ in 0..<3 { _ = try await engine.update(id: id, .add(1)) }
+            #expect(try await engine.load(id: id)?.state.value == 4)
+            try await store.database.write { connection in
+                try connection.execute("UPDATE events SET payload = '\(corrupt)' WHERE aggregate_id = '\(id)' AND version = 3")
+            }
+            do {
+                _ = try await engine.load(id: id)
+                Issue.record("loaded a corrupt stream (\(corrupt))")
+            } catch {
+                #expect("\(error)".contains("version 3"), "\(error)")
+            }
+        }
+    }
+}
+
 /// Runs blocking work (pipes, process waits) on a dispatch thread instead of the cooperative pool.
 func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in

@@ -113,6 +113,61 @@ struct EventTypesMacroTests {
             diagnostics: [DiagnosticSpec(message: "Cases 'opened' and 'reopened' would both store the event type 'opened'", line: 1, column: 1)])
     }
 
+    /// With the conformance the compiler asks for, the decoder of the synthesized format: case names
+    /// as keys, labels or `_0`… for values, types left to inference.
+    @Test func decodingForTheSynthesizedFormat() {
+        let decoding: [String: MacroSpec] = ["EventTypes": MacroSpec(type: EventTypesMacro.self, conformances: ["EnumCaseDecodable"])]
+        assertExpansion(
+            """
+            @EventTypes
+            package enum E {
+                case opened(owner: String, _ note: String?)
+                case `default`
+                var eventType: String { "x" }
+            }
+            """,
+            """
+            package enum E {
+                case opened(owner: String, _ note: String?)
+                case `default`
+                var eventType: String { "x" }
+            }
+
+            extension E: CQRS.EnumCaseDecodable {
+                package static let caseKeys: [String] = ["opened", "default"]
+
+                package init(from decoder: any Swift.Decoder) throws {
+                    try self.init(reading: CQRS.CodableEnumCaseReader(decoder, cases: Self.caseKeys, of: Self.self))
+                }
+
+                package init(reading reader: some CQRS.EnumCaseReader) throws {
+                    switch reader.caseIndex {
+                    case 0:
+                        self = .opened(owner: try reader.decode(forKey: "owner"), try reader.decode(forKey: "_1"))
+                    default:
+                        self = .`default`
+                    }
+                }
+            }
+            """, macros: decoding, sourceLocation: #_sourceLocation)
+        // Asked for, or with no associated values (raw-value enums encode as the raw value): Swift's own.
+        for (attribute, cases) in [("@EventTypes(decoding: .synthesized)", "case a(Int)"), ("@EventTypes", "case a, b")] {
+            assertExpansion(
+                "\(attribute)\nenum E {\n    \(cases)\n    var eventType: String { \"a\" }\n}",
+                "enum E {\n    \(cases)\n    var eventType: String { \"a\" }\n}", macros: decoding, sourceLocation: #_sourceLocation)
+        }
+        // Raw values encode as themselves, not as objects: the synthesized format stays.
+        assertExpansion(
+            "@EventTypes\nenum E: String {\n    case a\n    var eventType: String { \"a\" }\n}",
+            "enum E: String {\n    case a\n    var eventType: String { \"a\" }\n}", macros: decoding, sourceLocation: #_sourceLocation)
+        // An enum that decodes its own way keeps it.
+        for own in ["init(from decoder: any Decoder) throws { self = .a }", "enum CodingKeys: CodingKey {}", "enum ACodingKeys: CodingKey {}", "case b = 2", "@available(*, deprecated) case b(Int)", "#if DEBUG\ncase b(Int)\n#endif"] {
+            assertExpansion(
+                "@EventTypes\nenum E {\n    case a\n    var eventType: String { \"a\" }\n    \(own)\n}",
+                "enum E {\n    case a\n    var eventType: String { \"a\" }\n    \(own)\n}", macros: decoding, sourceLocation: #_sourceLocation)
+        }
+    }
+
     @Test func onlyEnums() {
         expand(
             "@EventTypes\nstruct S {}", "struct S {}",

@@ -21,6 +21,23 @@ struct CoreTests {
         #expect(throws: (any Error).self) { try CQRSJSON.decode([Date].self, from: Data(#"["yesterday"]"#.utf8)) }
     }
 
+    /// A date made from whole milliseconds keeps them: it used to come back one below for some (5 ms
+    /// read as 4.99999…), so a stored `occurredAt` could print a millisecond early.
+    @Test func millisecondsSurviveTheirDate() throws {
+        var generator = SystemRandomNumberGenerator()
+        let samples: [Int64] = [0, 1, 5, 999, -1, -5, 1_764_640_000_005, 253_402_300_799_999]
+            + (0..<20_000).map { _ in Int64.random(in: -62_000_000_000_000...253_402_300_799_999, using: &generator) }
+        for ms in samples {
+            let date = Date(millisecondsSince1970: ms)
+            #expect(date.millisecondsSince1970 == ms, "\(ms)")
+            #expect(date.truncatedToMilliseconds == date, "\(ms)")
+        }
+        #expect(CQRSJSON.text(of: [Date(millisecondsSince1970: 5)]) == #"["1970-01-01T00:00:00.005Z"]"#)
+        #expect(Date(timeIntervalSince1970: 0.0059).millisecondsSince1970 == 5, "sub-millisecond parts are cut")
+        #expect(Date(timeIntervalSince1970: 1.0059995).millisecondsSince1970 == 1005, "even just below the next one")
+        #expect(Date(timeIntervalSince1970: 1_764_640_000.0059995).millisecondsSince1970 == 1_764_640_000_005)
+    }
+
     @Test func contextMetadataBag() {
         let context = CommandContext()
         #expect(context.currentUser == "anonymous")

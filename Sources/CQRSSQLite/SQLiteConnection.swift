@@ -72,12 +72,18 @@ final class SQLiteConnection: @unchecked Sendable {
         return try body(SQLiteStatement(handle: raw, connection: handle))
     }
 
+    /// Runs one fixed statement without parameters through the statement cache: no parse per call
+    /// (``execute(_:)`` parses every time; group commit runs two savepoint statements per write).
+    func run(_ sql: String) throws {
+        try statement(sql).run([])
+    }
+
     /// Runs `body` in a transaction; rolls back when it throws.
     func transaction<T>(immediate: Bool, _ body: () throws -> T) throws -> T {
-        try statement(immediate ? "BEGIN IMMEDIATE" : "BEGIN").run([])
+        try run(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
         do {
             let result = try body()
-            try statement("COMMIT").run([])
+            try run("COMMIT")
             return result
         } catch {
             if sqlite3_get_autocommit(handle) == 0 { try? execute("ROLLBACK") }

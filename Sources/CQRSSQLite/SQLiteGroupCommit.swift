@@ -29,10 +29,10 @@ final class GroupCommit: Sendable {
             let pending = Pending(
                 run: { connection, savepoint in
                     do {
-                        if savepoint { try connection.execute("SAVEPOINT cqrs_write") }
+                        if savepoint { try connection.run("SAVEPOINT cqrs_write") }
                         do {
                             let value = try body(connection)
-                            if savepoint { try connection.execute("RELEASE cqrs_write") }
+                            if savepoint { try connection.run("RELEASE cqrs_write") }
                             outcome.withLock { $0 = .success(value) }
                             return true
                         } catch {
@@ -73,12 +73,12 @@ final class GroupCommit: Sendable {
         }
         var failure: (any Error)?
         do {
-            try connection.execute("BEGIN IMMEDIATE")
+            try connection.run("BEGIN IMMEDIATE")
             // A lone write needs no savepoint: if it fails, the whole transaction rolls back.
             let shared = batch.count > 1
             let succeeded = batch.map { $0.run(connection, shared) }
             if shared || succeeded.allSatisfy({ $0 }) {
-                try connection.execute("COMMIT")
+                try connection.run("COMMIT")
             } else {
                 try connection.execute("ROLLBACK")
             }

@@ -55,6 +55,25 @@ struct CoreTests {
         #expect(ids.next().uuidString.lowercased() == "00000000-0000-4000-8000-000000000002")
     }
 
+    /// Version 7 ids: the variant and version bits, the time in the first 48 bits, later ids sorting
+    /// later (by millisecond), none repeated.
+    @Test func timeOrderedIds() async throws {
+        let before = Date().millisecondsSince1970
+        let first = (0..<50_000).map { _ in IdSource.timeOrdered.next() }
+        try await Task.sleep(for: .milliseconds(2))
+        let later = IdSource.timeOrdered.next()
+        let after = Date().millisecondsSince1970
+        #expect(Set(first).count == first.count)
+        for id in first + [later] {
+            let text = id.uuidString.lowercased()
+            #expect(Array(text)[14] == "7" && "89ab".contains(Array(text)[19]), "\(text)")
+            let milliseconds = Int64(text.prefix(8) + text.dropFirst(9).prefix(4), radix: 16) ?? -1
+            #expect((before...after).contains(milliseconds), "\(text)")
+        }
+        #expect(first.allSatisfy { $0.uuidString.lowercased() < later.uuidString.lowercased() })
+        #expect(CommandContext(currentUser: "u").ids.next().uuidString.lowercased().dropFirst(14).first == "7", "the default")
+    }
+
     @Test func snapshotPolicy() {
         #expect(SnapshotPolicy.every(3).shouldSnapshot(from: 2, to: 3))
         #expect(SnapshotPolicy.every(3).shouldSnapshot(from: 1, to: 7))

@@ -106,7 +106,7 @@ public struct StoredEventRow: Sendable {
     /// The `count` payloads joined as one JSON array (`[p1,p2,…]`), decoded with one decoder call, or
     /// nil when any does not decode, or when the array does not hold `count` values (a stored `1,2`
     /// would shift the batch): then decode row by row to name the culprit.
-    public static func decodePayloads<E: Decodable>(_ array: [UInt8], count: Int, as type: E.Type) -> [E]? {
+    package static func decodePayloads<E: Decodable>(_ array: [UInt8], count: Int, as type: E.Type) -> [E]? {
         guard let batch = try? CQRSJSON.valueDecoder.decodeElements(type, fromJSON: array), batch.count == count else { return nil }
         return batch
     }

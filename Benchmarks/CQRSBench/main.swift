@@ -229,6 +229,16 @@ case "mcp":
         exit(64)
     }
     try mcpBenchmark(bank: rest[0], python: rest[1], script: rest[2], seconds: Double(rest.count > 3 ? rest[3] : "5") ?? 5)
+case "profile-mcp":
+    // One stdio row of `mcp` against the bank alone, for perf and A/B runs: BANK_BINARY [CLIENTS] [SECONDS].
+    let rest = Array(arguments.dropFirst())
+    let clients = Int(rest.dropFirst().first ?? "") ?? 1
+    let result = try stdioLoad(
+        command: [rest.first ?? ".build/release/bank", "mcp", "--store", "memory:", "--log-level", "error"],
+        window: clients, seconds: Double(rest.dropFirst(2).first ?? "") ?? 5)
+    print(String(format: "%.0f calls/s, p50 %.3f ms, p99 %.3f ms", result.perSecond, result.percentile(0.5) * 1000, result.percentile(0.99) * 1000))
+case "profile-mcp-handle":
+    try await mcpHandleBenchmark(calls: Int(arguments.dropFirst().first ?? "") ?? 20_000)
 case "postgres-probe":
     try await postgresProbe(url: arguments.dropFirst().first ?? "")
 case "postgres-row":

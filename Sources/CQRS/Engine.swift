@@ -27,7 +27,7 @@ public struct CommandEngine<A: CommandHandler>: Sendable {
     private let errorHandler: @Sendable (CqrsError, CommandContext) -> Void
     private let logger: Logger
     let cache: AggregateCache<A>
-    let locks = AggregateLocks()
+    let locks = KeyedLocks()
 
     /// Creates an engine.
     /// - Parameters:

@@ -32,7 +32,15 @@ public final class InMemoryEventStore: EventStore {
         var streams: [StreamKey: any AnyStream] = [:]
         var snapshots: [StreamKey: StoredSnapshot] = [:]
         var idempotency: [IdempotencyKey: IdempotencyRecord] = [:]
-        var log: [(stream: any AnyStream, index: Int)] = []
+        var log: [LogEntry] = []
+    }
+
+    /// One event of the global log: where its typed envelope is, and its JSON form once a reader
+    /// has made it (every projection reads each event; it is encoded once).
+    private struct LogEntry {
+        var stream: any AnyStream
+        var index: Int
+        var json: EventEnvelope<JSONValue>?
     }
 
     private let state = Mutex(State())
@@ -108,7 +116,7 @@ public final class InMemoryEventStore: EventStore {
                     eventType: event.payload.eventType, payload: event.payload, metadata: commit.metadata,
                     occurredAt: commit.occurredAt)
                 stream.envelopes.append(envelope)
-                state.log.append((stream, stream.envelopes.count - 1))
+                state.log.append(LogEntry(stream: stream, index: stream.envelopes.count - 1))
                 committed.append(envelope)
             }
             if let snapshotData {
@@ -130,13 +138,34 @@ public final class InMemoryEventStore: EventStore {
     }
 
     public func readAll(after position: Int64, limit: Int) async throws -> [EventEnvelope<JSONValue>] {
-        // Copy under the lock, encode outside it.
-        let entries = state.withLock { state -> [any JSONEnvelopeConvertible] in
+        // Copy under the lock, encode outside it, keep what was encoded.
+        let (start, entries) = state.withLock { state -> (Int, [LogRead]) in
             let start = Int(min(max(position, 0), Int64(state.log.count)))
             let end = min(state.log.count, start + max(limit, 0))
-            return state.log[start..<end].map { $0.stream.envelope(at: $0.index) }
+            return (start, state.log[start..<end].map { entry in entry.json.map { .encoded($0) } ?? .typed(entry.stream.envelope(at: entry.index)) })
         }
-        return try entries.map { try $0.jsonEnvelope() }
+        var encoded: [(offset: Int, envelope: EventEnvelope<JSONValue>)] = []
+        let envelopes = try entries.enumerated().map { offset, entry in
+            switch entry {
+            case .encoded(let envelope): return envelope
+            case .typed(let typed):
+                let envelope = try typed.jsonEnvelope()
+                encoded.append((offset, envelope))
+                return envelope
+            }
+        }
+        if !encoded.isEmpty {
+            state.withLock { state in
+                for (offset, envelope) in encoded { state.log[start + offset].json = envelope }
+            }
+        }
+        return envelopes
+    }
+
+    /// A log entry as `readAll` copies it: its JSON form, or the typed envelope to encode.
+    private enum LogRead {
+        case encoded(EventEnvelope<JSONValue>)
+        case typed(any JSONEnvelopeConvertible)
     }
 
     public func logExtent(after position: Int64) async throws -> LogExtent {

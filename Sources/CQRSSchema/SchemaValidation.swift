@@ -202,11 +202,11 @@ private struct Validator {
                 validate(member, propertySchema, pointer: memberPointer)
             }
             for (pattern, patternSchema) in patternProperties {
-                guard let regex = compiled(pattern) else {
+                guard let compiled = CompiledPatterns.shared.pattern(pattern) else {
                     fail(pointer, "patternProperties", "invalid regular expression \(JSONValue.string(pattern).serialized())")
                     continue
                 }
-                if name.contains(regex) {
+                if compiled.matches(name) {
                     matched = true
                     validate(member, patternSchema, pointer: memberPointer)
                 }
@@ -262,18 +262,14 @@ private struct Validator {
             }
         }
         if let pattern = schema["pattern"]?.stringValue {
-            if let regex = compiled(pattern) {
-                if !text.contains(regex) {
+            if let compiled = CompiledPatterns.shared.pattern(pattern) {
+                if !compiled.matches(text) {
                     fail(pointer, "pattern", "\(brief(.string(text))) does not match \(JSONValue.string(pattern).serialized())")
                 }
             } else {
                 fail(pointer, "pattern", "invalid regular expression \(JSONValue.string(pattern).serialized())")
             }
         }
-    }
-
-    func compiled(_ pattern: String) -> Regex<AnyRegexOutput>? {
-        CompiledPatterns.shared.regex(pattern)
     }
 
     // MARK: numbers
@@ -384,26 +380,5 @@ private struct Validator {
     func brief(_ value: JSONValue) -> String {
         let text = value.serialized()
         return text.unicodeScalars.count > 60 ? String(text.unicodeScalars.prefix(57)) + "..." : text
-    }
-}
-
-/// Compiled `pattern`s for the whole process (parsing one costs far more than matching it, and every
-/// validated argument meets the same few), or nil for those that do not compile. Bounded: the
-/// patterns come from schemas, and a full cache is emptied rather than grown.
-final class CompiledPatterns: @unchecked Sendable {
-    static let shared = CompiledPatterns()
-    private let lock = NSLock()
-    // Guarded by `lock`.
-    private var patterns: [String: Regex<AnyRegexOutput>?] = [:]
-
-    func regex(_ pattern: String) -> Regex<AnyRegexOutput>? {
-        if let cached = lock.withLock({ patterns[pattern] }) { return cached }
-        // Scalar semantics make `.` and classes match code points, as ECMA 262 with the u flag does.
-        let regex = (try? Regex(pattern))?.matchingSemantics(.unicodeScalar)
-        lock.withLock {
-            if patterns.count >= 1024 { patterns.removeAll() }
-            patterns[pattern] = .some(regex)
-        }
-        return regex
     }
 }

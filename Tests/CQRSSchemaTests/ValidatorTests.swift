@@ -110,6 +110,26 @@ struct SchemaModelTests {
         #expect([String: Bool].jsonSchema.json == ["type": "object", "additionalProperties": ["type": "boolean"]])
         #expect(JSONValue.jsonSchema.json == [:])
     }
+
+    /// Whole-string character-class patterns skip the regex engine; they must answer as it does.
+    @Test func characterClassPatternsAnswerAsTheRegex() throws {
+        let patterns = [
+            #"^[^\u0000-\u001F\u007F-\u009F]*$"#, "^[a-z0-9_]{1,3}$", "^[a-z]+$", "^[-a]*$", "^[a-]{2}$", #"^[\]\-x]+$"#,
+            "^[^a-c]{2,}$", #"^[\u00e9😀]{1}$"#, "^[0-9]{0}$",
+            // Not of the shape: these go to the regex engine.
+            "^[a-z-0]+$", #"^[\d]+$"#, "^[a-z]+", "[a-z]+$", "^[a-z]+?$",
+        ]
+        let texts = ["", "a", "abc", "abcd", "a_1", "-", "--", "a-", "]", "x]-", "dd", "da", "é", "😀", "e\u{301}", "A", "0",
+                     "tab\there", "\u{85}", "ok id 😀", "z-0", "7"]
+        for pattern in patterns {
+            let regex = try Regex(pattern).matchingSemantics(.unicodeScalar)
+            let schema: JSONValue = ["pattern": .string(pattern)]
+            for text in texts {
+                let valid = JSONSchema.validate(.string(text), against: schema).isEmpty
+                #expect(valid == text.contains(regex), "\(pattern) on \(JSONValue.string(text).serialized())")
+            }
+        }
+    }
 }
 
 extension JSONValue {

@@ -61,7 +61,9 @@ public final class Projector: Sendable {
     /// Bumped by ``wake()`` after each local commit: subscriptions to the global log wait on it.
     public let logWake = LogWake()
     let slots: [Slot]
-    private let logger: Logger
+    /// One turn at a time per projection (its loop's or a command's).
+    let turns = KeyedLocks()
+    let logger: Logger
     private let tasks = Mutex<[String: Task<Void, Never>]>([:])
 
     /// A projector over `store` for `projections` (one per model type).
@@ -88,8 +90,7 @@ public final class Projector: Sendable {
         tasks.withLock { tasks in
             for slot in slots where tasks[slot.runner.name] == nil && names?.contains(slot.runner.name) != false {
                 tasks[slot.runner.name] = Task { [weak self] in
-                    var loop = LoopState()
-                    while !Task.isCancelled, let projector = self { await projector.step(slot, &loop) }
+                    while !Task.isCancelled, let projector = self { await projector.step(slot) }
                 }
             }
         }
@@ -135,6 +136,7 @@ public final class Projector: Sendable {
         }
         start(named: [name])
         if slot.watch.position >= position { return (true, slot.watch.position) }
+        slot.signal.signal()
         // A position no committed event has reached is nobody's write yet: answer at once instead of
         // holding the caller (and its connection) for the whole bound. Counted, not compared with the
         // head: on PostgreSQL the head trails acknowledged commits while any older transaction runs.
@@ -156,13 +158,18 @@ public final class Projector: Sendable {
 
     func waitForSources(_ type: String, position: Int64, timeout: Duration) async {
         start()
-        wake()
-        await withDiscardingTaskGroup { group in
+        logWake.bump()
+        // One after the other, within one deadline. Only the projections of `type`: the others
+        // have nothing of this commit to apply and take it in a batch at their next poll (or when
+        // a read waits for them).
+        let deadline = ContinuousClock.now + timeout
+        for slot in slots where slot.runner.sourceType == type {
+            if await advance(slot, to: position, before: deadline) { continue }
             // Not for a projection that is failing or far behind (a rebuild): the command would
             // wait the whole bound for nothing.
-            for slot in slots where slot.runner.sourceType == type && !slot.isFailing && !slot.isCatchingUp {
-                group.addTask { _ = try? await self.wait(slot, position: position, timeout: timeout, untilStill: true) }
-            }
+            guard !slot.isFailing, !slot.isCatchingUp else { continue }
+            slot.signal.signal()
+            _ = try? await wait(slot, position: position, timeout: deadline - ContinuousClock.now, untilStill: true)
         }
     }
 
@@ -190,86 +197,6 @@ public final class Projector: Sendable {
         return (reached, slot.watch.position)
     }
 
-    // MARK: - The loop of one projection
-
-    /// What one projection's loop knows between steps.
-    struct LoopState {
-        var holding = false
-        var position: Int64 = 0
-        var renewed = ContinuousClock.now
-        var failures = 0
-        /// The batch size in use: halved when a batch lost its lease (it took too long), grown back after.
-        var batchSize: Int?
-    }
-
-    /// One turn of a projection's loop: claim or renew the lease, read a batch, apply it, or wait.
-    private func step(_ slot: Slot, _ loop: inout LoopState) async {
-        var failedWhileHolding = false
-        do {
-            if !loop.holding || ContinuousClock.now - loop.renewed > options.lease / 3 {
-                var checkpoint = try await slot.runner.claim(owner: owner, lease: options.lease)
-                if let holder = checkpoint.owner, holder != owner, Self.isDeadProcessOnThisHost(holder) {
-                    // Its holder died on this machine (kill -9): take over now, not when the lease runs out.
-                    try await slot.runner.release(owner: holder)
-                    checkpoint = try await slot.runner.claim(owner: owner, lease: options.lease)
-                }
-                loop.holding = checkpoint.owner == owner
-                loop.position = checkpoint.position
-                loop.renewed = ContinuousClock.now
-                slot.setHolding(loop.holding)
-                slot.watch.update(checkpoint.position, allowDecrease: true)
-                if !loop.holding {
-                    // A standby that reached the store again is no longer failing (the holder
-                    // clears the stored error itself).
-                    if loop.failures > 0 {
-                        slot.setFailure(nil)
-                        loop.failures = 0
-                    }
-                    await slot.signal.wait(timeout: options.standbyPoll)
-                    return
-                }
-            }
-            failedWhileHolding = true
-            let batchSize = loop.batchSize ?? options.batchSize
-            let events = try await store.readAll(after: loop.position, limit: batchSize)
-            slot.setCatchingUp(events.count >= batchSize)
-            if events.isEmpty {
-                if loop.failures > 0 { try await recovered(slot, &loop.failures) }
-                await slot.signal.wait(timeout: options.idlePoll)
-                return
-            }
-            guard try await slot.runner.apply(events, from: loop.position, owner: owner, lease: options.lease) else {
-                // Another process moved the checkpoint (a takeover or a rebuild): read it again; a
-                // batch that outlived the lease is smaller next time, so that two processes do not
-                // keep taking it from each other.
-                loop.holding = false
-                if ContinuousClock.now - loop.renewed > options.lease { loop.batchSize = max(1, batchSize / 2) }
-                return
-            }
-            if batchSize < options.batchSize { loop.batchSize = min(options.batchSize, batchSize * 2) }
-            loop.position = events.last!.globalPosition
-            loop.renewed = ContinuousClock.now
-            slot.watch.update(loop.position)
-            slot.advanced()
-            if loop.failures > 0 { try await recovered(slot, &loop.failures) }
-        } catch {
-            if Task.isCancelled { return }
-            loop.failures += 1
-            loop.holding = false
-            let message = CqrsError.wrapping(error).message
-            slot.setFailure(message)
-            logger.error(
-                "Projection \(slot.runner.name) failed after position \(loop.position) (attempt \(loop.failures)): \(error)",
-                metadata: ["projection": .string(slot.runner.name), "position": "\(loop.position)", "attempt": "\(loop.failures)"])
-            // Only a holder's failure is the projection's: a standby that cannot claim says nothing
-            // about the work of the process that holds it.
-            if failedWhileHolding {
-                try? await slot.runner.recordError("\(message) (after position \(loop.position), attempt \(loop.failures))")
-            }
-            try? await Task.sleep(for: backoff(loop.failures))
-        }
-    }
-
     /// This machine's name, read once (Foundation may resolve it through the network).
     static let host = ProcessInfo.processInfo.hostName
 
@@ -282,15 +209,6 @@ public final class Projector: Sendable {
         return kill(pid, 0) == -1 && errno == ESRCH
     }
 
-    private func recovered(_ slot: Slot, _ failures: inout Int) async throws {
-        try await slot.runner.recordError(nil)
-        slot.setFailure(nil)
-        failures = 0
-    }
-
-    private func backoff(_ failures: Int) -> Duration {
-        min(options.maximumBackoff, .milliseconds(50) * (1 << min(failures - 1, 10)))
-    }
 }
 
 /// One projection's runtime state in this process.
@@ -298,6 +216,8 @@ final class Slot: Sendable {
     let runner: any ProjectionRunning
     let signal = WakeSignal()
     let watch = PositionWatch()
+    /// Read and written by the projection's turns only (one at a time).
+    let loop = Mutex(Projector.LoopState())
     private let state = Mutex<(holding: Bool, failure: String?, catchingUp: Bool, advanced: ContinuousClock.Instant)>(
         (false, nil, false, .now))
 

@@ -2,18 +2,27 @@ import Synchronization
 
 /// Wakes one waiting loop early; a signal sent while nobody waits is kept for the next wait.
 final class WakeSignal: Sendable {
+    private enum Phase {
+        /// Between the start of the wait and its continuation.
+        case arming
+        case parked(CheckedContinuation<Void, Never>)
+        /// Its timer ran out or its task was cancelled before it parked.
+        case ended
+    }
+
     private struct State {
         var pending = false
-        var waiter: CheckedContinuation<Void, Never>?
+        var nextId = 0
+        var wait: (id: Int, phase: Phase)?
     }
 
     private let state = Mutex(State())
 
     func signal() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if let waiter = state.waiter {
-                state.waiter = nil
-                return waiter
+            if case .parked(let continuation) = state.wait?.phase {
+                state.wait = nil
+                return continuation
             }
             state.pending = true
             return nil
@@ -21,36 +30,56 @@ final class WakeSignal: Sendable {
         waiter?.resume()
     }
 
-    /// Returns on the next signal, or after `timeout`.
+    /// Returns on the next signal, after `timeout`, or when the task is cancelled.
     func wait(timeout: Duration) async {
-        if state.withLock({ state in
-            defer { state.pending = false }
-            return state.pending
-        }) { return }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                if (try? await Task.sleep(for: timeout)) != nil { self.signal() }
+        let id = state.withLock { state -> Int? in
+            if state.pending {
+                state.pending = false
+                return nil
             }
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    let now = self.state.withLock { state -> Bool in
-                        if state.pending {
-                            state.pending = false
-                            return true
-                        }
-                        state.waiter = continuation
-                        return false
-                    }
-                    if now { continuation.resume() }
-                }
-            }
-            await group.next()
-            group.cancelAll()
-            // The timer's task may have been the one to finish; the other then needs its signal.
-            self.signal()
-            await group.waitForAll()
-            state.withLock { state in state.pending = false }
+            state.nextId += 1
+            state.wait = (state.nextId, .arming)
+            return state.nextId
         }
+        guard let id else { return }
+        let timer = DeadlineTimer.shared.schedule(at: .now + timeout) { self.end(id) }
+        defer { DeadlineTimer.shared.cancel(timer) }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let ended = state.withLock { state -> Bool in
+                    if state.pending || state.wait?.id != id || Task.isCancelled {
+                        state.pending = false
+                        state.wait = nil
+                        return true
+                    }
+                    if case .ended = state.wait?.phase {
+                        state.wait = nil
+                        return true
+                    }
+                    state.wait = (id, .parked(continuation))
+                    return false
+                }
+                if ended { continuation.resume() }
+            }
+        } onCancel: {
+            end(id)
+        }
+    }
+
+    /// Ends wait `id` without a signal (its timer ran out, or its task was cancelled).
+    private func end(_ id: Int) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let wait = state.wait, wait.id == id else { return nil }
+            switch wait.phase {
+            case .parked(let continuation):
+                state.wait = nil
+                return continuation
+            case .arming, .ended:
+                state.wait = (id, .ended)
+                return nil
+            }
+        }
+        waiter?.resume()
     }
 }
 
@@ -94,7 +123,7 @@ final class PositionWatch: Sendable {
         for continuation in released { continuation.resume(returning: true) }
     }
 
-    /// Whether the position reaches `target` within `timeout`.
+    /// Whether the position reaches `target` within `timeout` (false too when the task is cancelled).
     func wait(for target: Int64, timeout: Duration) async -> Bool {
         let ticket = state.withLock { state -> Int? in
             if state.position >= target { return nil }
@@ -103,46 +132,44 @@ final class PositionWatch: Sendable {
             return state.nextTicket
         }
         guard let ticket else { return true }
-        return await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    let answer = self.state.withLock { state -> Bool? in
-                        switch state.tickets[ticket] {
-                        case .released(let answer):
-                            state.tickets.removeValue(forKey: ticket)
-                            return answer
-                        case .pending where state.position >= target:
-                            state.tickets.removeValue(forKey: ticket)
-                            return true
-                        default:
-                            state.tickets[ticket] = .waiting(target: target, continuation)
-                            return nil
-                        }
+        let timer = DeadlineTimer.shared.schedule(at: .now + timeout) { self.release(ticket) }
+        defer { DeadlineTimer.shared.cancel(timer) }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let answer = self.state.withLock { state -> Bool? in
+                    switch state.tickets[ticket] {
+                    case .released(let answer):
+                        state.tickets.removeValue(forKey: ticket)
+                        return answer
+                    case .pending where state.position >= target:
+                        state.tickets.removeValue(forKey: ticket)
+                        return true
+                    default:
+                        state.tickets[ticket] = .waiting(target: target, continuation)
+                        return nil
                     }
-                    if let answer { continuation.resume(returning: answer) }
                 }
+                if let answer { continuation.resume(returning: answer) }
             }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
-                switch state.tickets[ticket] {
-                case .waiting(_, let continuation):
-                    state.tickets.removeValue(forKey: ticket)
-                    return continuation
-                case .pending:
-                    state.tickets[ticket] = .released(false)
-                    return nil
-                default:
-                    return nil
-                }
-            }
-            waiter?.resume(returning: false)
-            let second = await group.next() ?? false
-            return first || second
+        } onCancel: {
+            release(ticket)
         }
+    }
+
+    /// Ends the wait of `ticket` unanswered (its timer ran out, or its task was cancelled).
+    private func release(_ ticket: Int) {
+        let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            switch state.tickets[ticket] {
+            case .waiting(_, let continuation):
+                state.tickets.removeValue(forKey: ticket)
+                return continuation
+            case .pending:
+                state.tickets[ticket] = .released(false)
+                return nil
+            default:
+                return nil
+            }
+        }
+        waiter?.resume(returning: false)
     }
 }

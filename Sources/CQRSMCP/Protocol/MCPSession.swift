@@ -43,7 +43,8 @@ public final class MCPSession: Sendable {
     public static let maximumSubscriptions = 256
 
     private struct InFlight {
-        var task: Task<MCPReply?, Never>?
+        /// Cancels the task serving it.
+        var cancel: (@Sendable () -> Void)?
         var cancelled = false
     }
 
@@ -87,28 +88,28 @@ public final class MCPSession: Sendable {
         for subscription in subscriptions { subscription.cancel() }
         reader?.finish()
         failPendingRequests()
-        let tasks = state.withLock { state -> [Task<MCPReply?, Never>] in
+        let cancels = state.withLock { state -> [@Sendable () -> Void] in
             state.closed = true
-            var tasks: [Task<MCPReply?, Never>] = []
+            var cancels: [@Sendable () -> Void] = []
             for key in state.inFlight.keys {
                 state.inFlight[key]?.cancelled = true
-                if let task = state.inFlight[key]?.task { tasks.append(task) }
+                if let cancel = state.inFlight[key]?.cancel { cancels.append(cancel) }
             }
-            return tasks
+            return cancels
         }
-        for task in tasks { task.cancel() }
+        for cancel in cancels { cancel() }
     }
 
     /// Cancels the request with this id, if it is in flight. Returns whether it was.
     @discardableResult
     public func cancel(requestID: MCPRequestID) -> Bool {
-        let task = state.withLock { state -> Task<MCPReply?, Never>?? in
+        let cancel = state.withLock { state -> (@Sendable () -> Void)?? in
             guard state.inFlight[requestID] != nil else { return nil }
             state.inFlight[requestID]?.cancelled = true
-            return .some(state.inFlight[requestID]?.task)
+            return .some(state.inFlight[requestID]?.cancel)
         }
-        guard let task else { return false }
-        task?.cancel()
+        guard let cancel else { return false }
+        cancel?()
         return true
     }
 
@@ -140,12 +141,16 @@ public final class MCPSession: Sendable {
         }
     }
 
-    func attach(_ id: MCPRequestID, task: Task<MCPReply?, Never>) {
-        let cancelNow = state.withLock { state -> Bool in
-            state.inFlight[id]?.task = task
-            return state.inFlight[id]?.cancelled ?? true
+    /// Starts the task serving request `id` (registered). It is attached before it can call
+    /// ``finish(_:)``, so that it never attaches to a later request reusing the id.
+    func attach<Success>(_ id: MCPRequestID, start: () -> Task<Success, Never>) -> Task<Success, Never> {
+        let (task, cancelNow) = state.withLock { state -> (Task<Success, Never>, Bool) in
+            let task = start()
+            state.inFlight[id]?.cancel = { task.cancel() }
+            return (task, state.inFlight[id]?.cancelled ?? true)
         }
         if cancelNow { task.cancel() }
+        return task
     }
 
     /// Removes the id; returns whether the request was cancelled by the client.

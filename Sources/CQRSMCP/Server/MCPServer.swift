@@ -123,6 +123,32 @@ public final class MCPServer: Sendable {
         }
     }
 
+    /// Serves a decoded message and hands the reply (nil when nothing is sent) to `reply`. A
+    /// request of a session runs on a task of its own, which calls `reply` itself: the caller does
+    /// not wait, and no thread hand-off back to it lengthens the round trip (the stdio transport).
+    public func handle(
+        _ message: MCPInboundMessage, session: MCPSession, user: String? = nil, reply: @escaping @Sendable (MCPReply?) -> Void
+    ) {
+        guard case .request(let id, let method) = message.kind else {
+            Task { reply(await handle(message, session: session, user: user)) }
+            return
+        }
+        let params = message.params
+        switch beginRequest(id: id, method: method, params: params, session: session) {
+        case .answered(let answer):
+            reply(answer)
+        case .tracked(let era):
+            _ = session.attach(id) {
+                Task {
+                    let answer = await self.execute(id: id, method: method, params: params, era: era, session: session, user: user)
+                    reply(session.finish(id) ? nil : answer)
+                }
+            }
+        case .untracked:
+            preconditionFailure("a request with a session is tracked")
+        }
+    }
+
     // MARK: - Notifications
 
     private func handleNotification(_ method: String, params: JSONValue?, rawRequestID: [UInt8]?, session: MCPSession?) {
@@ -149,31 +175,51 @@ public final class MCPServer: Sendable {
     private func serveRequest(id: MCPRequestID, method: String, params: JSONValue?, session: MCPSession?, user: String?)
         async -> MCPReply?
     {
+        switch beginRequest(id: id, method: method, params: params, session: session) {
+        case .answered(let reply):
+            return reply
+        case .untracked(let era):
+            return await execute(id: id, method: method, params: params, era: era, session: nil, user: user)
+        case .tracked(let era):
+            guard let session else { return nil }
+            let task = session.attach(id) {
+                Task { await self.execute(id: id, method: method, params: params, era: era, session: session, user: user) }
+            }
+            let reply = await withTaskCancellationHandler {
+                await task.value
+            } onCancel: {
+                task.cancel()
+            }
+            let cancelled = session.finish(id)
+            return cancelled ? nil : reply
+        }
+    }
+
+    private enum RequestStart {
+        /// Answered without executing (a bad revision, a legacy `initialize`, a duplicate id).
+        case answered(MCPReply?)
+        /// Sessionless: executed without tracking.
+        case untracked(Era)
+        /// Registered with its session, so that notifications/cancelled can stop it.
+        case tracked(Era)
+    }
+
+    private func beginRequest(id: MCPRequestID, method: String, params: JSONValue?, session: MCPSession?) -> RequestStart {
         let era: Era
         switch resolveEra(method: method, params: params, session: session) {
         case .success(let resolved): era = resolved
-        case .failure(let error): return .error(id: id, error)
+        case .failure(let error): return .answered(.error(id: id, error))
         }
         if method == "initialize", !era.isModern {
-            return initialize(id: id, params: params, session: session)
+            return .answered(initialize(id: id, params: params, session: session))
         }
-        guard let session else {
-            return await execute(id: id, method: method, params: params, era: era, session: nil, user: user)
-        }
+        guard let session else { return .untracked(era) }
         // A request on a connection with a session (stdio, legacy HTTP): track it so
         // notifications/cancelled can stop it.
         guard session.register(id) else {
-            return .error(id: id, .invalidRequest("Invalid Request: a request with this id is already in flight"))
+            return .answered(.error(id: id, .invalidRequest("Invalid Request: a request with this id is already in flight")))
         }
-        let task = Task { await self.execute(id: id, method: method, params: params, era: era, session: session, user: user) }
-        session.attach(id, task: task)
-        let reply = await withTaskCancellationHandler {
-            await task.value
-        } onCancel: {
-            task.cancel()
-        }
-        let cancelled = session.finish(id)
-        return cancelled ? nil : reply
+        return .tracked(era)
     }
 
     private func execute(id: MCPRequestID, method: String, params: JSONValue?, era: Era, session: MCPSession?, user: String?)

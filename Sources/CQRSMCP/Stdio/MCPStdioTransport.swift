@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -27,8 +28,9 @@ import ServiceLifecycle
 ///   it stops reading and answers what it has read.
 ///
 /// Reading uses one dedicated thread doing blocking `read(2)`, so Swift's cooperative pool is
-/// never blocked; it waits for a free slot before reading further (backpressure, bounded memory).
-/// Writing uses a serial dispatch queue for the same reason.
+/// never blocked; it waits for a free slot before reading further (backpressure, bounded memory)
+/// and starts each request's task itself. Writing uses a serial dispatch queue for the same
+/// reason, except for a reply that a pipe with room takes without blocking.
 public final class MCPStdioTransport: Service {
     /// Tunables.
     public struct Options: Sendable, Hashable {
@@ -75,64 +77,124 @@ public final class MCPStdioTransport: Service {
     public func run() async {
         signal(SIGPIPE, SIG_IGN)
         let slots = DispatchSemaphore(value: options.maxConcurrentRequests)
-        let (lines, continuation) = AsyncStream<LineEvent>.makeStream(bufferingPolicy: .unbounded)
-        let reader = LineReader(fd: input, maxLine: options.maxMessageBytes, slots: slots, sink: continuation)
-        let thread = Thread { reader.run() }
-        thread.name = "mcp-stdio-reader"
-        thread.start()
         let writer = LineWriter(fd: output)
+        let inFlight = InFlightMessages()
+        let server = self.server
         let session = self.session
         // Notifications (resource updates) go out between replies, one line each.
         session.setOutbound { bytes in writer.enqueue(bytes + [0x0A]) {} }
-        // The request's slot is freed once its reply is written, so a client that stops reading
-        // stops the reader too (bounded memory); a task does not wait for its write (one thread
-        // hand-off less per request).
-        @Sendable func send(_ reply: [UInt8]?) {
+        // A message's slot is freed once its reply is written, so a client that stops reading
+        // stops the reader too (bounded memory).
+        @Sendable func send(_ reply: [UInt8]?, freeing slot: Bool = true) {
+            let done: @Sendable () -> Void = {
+                if slot { slots.signal() }
+                inFlight.leave()
+            }
             if var reply {
                 reply.append(0x0A)
-                writer.enqueue(reply) { slots.signal() }
+                writer.enqueue(reply, written: done)
             } else {
-                slots.signal()
+                done()
             }
         }
+        // On the reader thread, in input order: each request starts on a task of its own, which
+        // writes its reply itself (no hand-off through another task on the way in or out).
+        @Sendable func dispatch(_ event: LineEvent) {
+            guard inFlight.enter() else {
+                // Shut down: what is read now is dropped.
+                if case .response = event {} else { slots.signal() }
+                return
+            }
+            switch event {
+            case .line(let bytes):
+                let message = server.decode(bytes)
+                if case .invalid(let reply) = message.kind {
+                    // Nothing to serve: answer at once, in input order.
+                    send(reply.bytes)
+                } else if case .request(_, "initialize") = message.kind {
+                    // What follows may need the session it sets up (a client piping a script does
+                    // not wait for the reply): serve it before reading further.
+                    let answered = DispatchSemaphore(value: 0)
+                    server.handle(message, session: session) { reply in
+                        send(reply?.bytes)
+                        answered.signal()
+                    }
+                    answered.wait()
+                } else {
+                    server.handle(message, session: session) { send($0?.bytes) }
+                }
+            case .response(let bytes):
+                server.handle(server.decode(bytes), session: session) { _ in send(nil, freeing: false) }
+            case .tooLong:
+                send(MCPReply.error(id: nil, .invalidRequest("Invalid Request: message too large")).bytes)
+            }
+        }
+        let reader = LineReader(fd: input, maxLine: options.maxMessageBytes, slots: slots, dispatch: dispatch) {
+            // End of input: nobody will answer the server's own requests any more.
+            session.failPendingRequests()
+            inFlight.end()
+        }
+        let thread = Thread { reader.run() }
+        thread.name = "mcp-stdio-reader"
+        thread.start()
         await withGracefulShutdownHandler {
-            await serve(lines, session: session, send: send)
+            await inFlight.waitUntilDone()
         } onGracefulShutdown: {
             // The reader thread stays blocked in read(2); what it reads later is dropped.
-            continuation.finish()
+            inFlight.end()
         }
         session.close()
         // Every reply is on stdout before run() returns.
         await writer.drain()
     }
+}
 
-    private func serve(_ lines: AsyncStream<LineEvent>, session: MCPSession, send: @escaping @Sendable ([UInt8]?) -> Void) async {
-        let server = self.server
-        await withTaskGroup(of: Void.self) { group in
-            for await event in lines {
-                switch event {
-                case .line(let bytes):
-                    let message = server.decode(bytes)
-                    if case .invalid(let reply) = message.kind {
-                        // Nothing to serve: answer at once, in input order.
-                        send(reply.bytes)
-                    } else if case .request(_, "initialize") = message.kind {
-                        // What follows may need the session it sets up (a client piping a script
-                        // does not wait for the reply): serve it before reading further.
-                        send(await server.handle(message, session: session)?.bytes)
-                    } else {
-                        group.addTask { send(await server.handle(message, session: session)?.bytes) }
-                    }
-                case .response(let bytes):
-                    _ = await server.handle(server.decode(bytes), session: session)
-                case .tooLong:
-                    send(MCPReply.error(id: nil, .invalidRequest("Invalid Request: message too large")).bytes)
-                }
-            }
-            // End of input: nobody will answer the server's own requests any more.
-            session.failPendingRequests()
-            await group.waitForAll()
+/// The messages read and not yet answered, so that ``MCPStdioTransport/run()`` returns once input
+/// has ended (or a shutdown began) and every one of them is answered.
+private final class InFlightMessages: Sendable {
+    private struct State {
+        var count = 0
+        var ended = false
+        var done = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    /// Counts a message in; false once input has ended.
+    func enter() -> Bool {
+        state.withLock { state in
+            guard !state.ended else { return false }
+            state.count += 1
+            return true
         }
+    }
+
+    func leave() { update { $0.count -= 1 } }
+
+    /// No message comes in after this.
+    func end() { update { $0.ended = true } }
+
+    func waitUntilDone() async {
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { state -> Bool in
+                if state.done { return true }
+                state.waiter = continuation
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    private func update(_ change: (inout State) -> Void) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            change(&state)
+            guard state.ended, state.count == 0, !state.done else { return nil }
+            state.done = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
     }
 }
 
@@ -150,17 +212,22 @@ private final class LineReader: @unchecked Sendable {
     private let fd: Int32
     private let maxLine: Int
     private let slots: DispatchSemaphore
-    private let sink: AsyncStream<LineEvent>.Continuation
+    private let dispatch: @Sendable (LineEvent) -> Void
+    private let ended: @Sendable () -> Void
 
-    init(fd: Int32, maxLine: Int, slots: DispatchSemaphore, sink: AsyncStream<LineEvent>.Continuation) {
+    init(
+        fd: Int32, maxLine: Int, slots: DispatchSemaphore, dispatch: @escaping @Sendable (LineEvent) -> Void,
+        ended: @escaping @Sendable () -> Void
+    ) {
         self.fd = fd
         self.maxLine = maxLine
         self.slots = slots
-        self.sink = sink
+        self.dispatch = dispatch
+        self.ended = ended
     }
 
     func run() {
-        defer { sink.finish() }
+        defer { ended() }
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var line: [UInt8] = []
         var discarding = false
@@ -206,7 +273,7 @@ private final class LineReader: @unchecked Sendable {
         if RawJSONScanner.memberValue("method", in: line) == nil,
             RawJSONScanner.memberValue("result", in: line) != nil || RawJSONScanner.memberValue("error", in: line) != nil
         {
-            sink.yield(.response(line))
+            dispatch(.response(line))
             return
         }
         emit(.line(line))
@@ -214,34 +281,44 @@ private final class LineReader: @unchecked Sendable {
 
     private func emit(_ event: LineEvent) {
         slots.wait()
-        sink.yield(event)
+        dispatch(event)
     }
 }
 
-/// Writes whole lines in order on a serial queue with blocking writes.
+/// Writes whole lines in order with blocking writes on a serial queue, or straight from the caller
+/// when that cannot block: a pipe with room takes up to `PIPE_BUF` bytes at once (POSIX), so a
+/// reply of that size skips the queue's thread hand-off unless lines are queued before it.
 private final class LineWriter: Sendable {
     private let fd: Int32
+    private let isPipe: Bool
     private let queue = DispatchQueue(label: "mcp-stdio-writer")
+    /// Lines handed to the queue and not yet written.
+    private let queued = Mutex(0)
 
     init(fd: Int32) {
         self.fd = fd
+        var status = stat()
+        isPipe = fstat(fd, &status) == 0 && (status.st_mode & S_IFMT) == S_IFIFO
     }
 
     /// Writes `bytes` after every line enqueued before, then calls `written`.
     func enqueue(_ bytes: [UInt8], written: @escaping @Sendable () -> Void) {
         let fd = self.fd
-        queue.async {
-            bytes.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let count = writeDescriptor(fd, raw.baseAddress! + offset, raw.count - offset)
-                    if count < 0 {
-                        if errno == EINTR || errno == EAGAIN { continue }
-                        break
-                    }
-                    offset += count
-                }
+        if isPipe, bytes.count <= Int(PIPE_BUF) {
+            let wrote = queued.withLock { queued -> Bool in
+                guard queued == 0, Self.hasRoom(fd) else { return false }
+                Self.write(bytes, to: fd)
+                return true
             }
+            if wrote {
+                written()
+                return
+            }
+        }
+        queued.withLock { $0 += 1 }
+        queue.async {
+            Self.write(bytes, to: fd)
+            self.queued.withLock { $0 -= 1 }
             written()
         }
     }
@@ -250,6 +327,26 @@ private final class LineWriter: Sendable {
     func drain() async {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             queue.async { done.resume() }
+        }
+    }
+
+    /// Whether a write to the pipe `fd` would not block now.
+    private static func hasRoom(_ fd: Int32) -> Bool {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        return poll(&descriptor, 1, 0) == 1 && descriptor.revents & Int16(POLLOUT) != 0
+    }
+
+    private static func write(_ bytes: [UInt8], to fd: Int32) {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let count = writeDescriptor(fd, raw.baseAddress! + offset, raw.count - offset)
+                if count < 0 {
+                    if errno == EINTR || errno == EAGAIN { continue }
+                    break
+                }
+                offset += count
+            }
         }
     }
 }

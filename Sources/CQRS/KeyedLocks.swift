@@ -1,13 +1,14 @@
 import Synchronization
 
-/// Runs one command at a time per aggregate id within this process, in arrival order, so that
-/// commands on a hot aggregate queue up instead of failing each other's version checks. (Other
-/// processes writing the same store are handled by the engine's re-decide on conflict.)
-final class AggregateLocks: Sendable {
+/// Async locks by key, first come first served, within this process. The engine runs one command at a
+/// time per aggregate id, so that commands on a hot aggregate queue up instead of failing each
+/// other's version checks (other processes writing the same store are handled by the engine's
+/// re-decide on conflict); the projector runs one batch at a time per projection.
+final class KeyedLocks: Sendable {
     private let waiters = Mutex<[ByteString: [CheckedContinuation<Void, Never>]]>([:])
 
     /// Runs `body` holding the lock of `id`.
-    func withLock<T>(_ id: String, _ body: () async throws -> T) async throws -> T {
+    func withLock<T>(_ id: String, _ body: () async throws -> T) async rethrows -> T {
         let key = ByteString(id)
         await acquire(key)
         defer { release(key) }

@@ -18,7 +18,8 @@ final class PipeClient: Sendable {
     let lines: AsyncStream<String>
     private let writeQueue = DispatchQueue(label: "pipe-client-writer")
 
-    init() {
+    /// - Parameter slowReads: read 4 KiB at a time with a pause after each (a client that lags).
+    init(slowReads: Bool = false) {
         var input: [Int32] = [0, 0]
         var output: [Int32] = [0, 0]
         _ = pipe(&input)
@@ -32,10 +33,11 @@ final class PipeClient: Sendable {
         let fd = fromServer
         let thread = Thread {
             var pending: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
+            var buffer = [UInt8](repeating: 0, count: slowReads ? 4096 : 65536)
             while true {
                 let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                 if count <= 0 { break }
+                if slowReads { usleep(200) }
                 for byte in buffer[0..<count] {
                     if byte == 0x0A {
                         continuation.yield(String(decoding: pending, as: UTF8.self))
@@ -83,8 +85,8 @@ final class PipeClient: Sendable {
 struct StdioTests {
     let provider = EchoProvider()
 
-    func start() -> (PipeClient, MCPStdioTransport, Task<Void, Never>) {
-        let client = PipeClient()
+    func start(slowReads: Bool = false) -> (PipeClient, MCPStdioTransport, Task<Void, Never>) {
+        let client = PipeClient(slowReads: slowReads)
         let server = MCPServer(info: .init(name: "echo", version: "1"), provider: provider)
         let transport = MCPStdioTransport(server: server, input: client.serverInput, output: client.serverOutput)
         let output = client.serverOutput
@@ -146,6 +148,29 @@ struct StdioTests {
             #expect(replies.count == 41)
             #expect(replies.allSatisfy { $0["result"] != nil }, "\(replies.filter { $0["result"] == nil })")
         }
+    }
+
+    /// Small replies go straight to the pipe when it has room, large ones and those behind them
+    /// through the writer's queue: with a client that reads slowly (the pipe fills up, a large
+    /// reply is written in pieces as it drains), every line still arrives whole.
+    @Test func concurrentRepliesOfMixedSizesArriveWhole() async throws {
+        let (client, _, task) = start(slowReads: true)
+        var script = #"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{}}}"# + "\n"
+        var expected: [Int: String] = [:]
+        for n in 1...600 {
+            let text = String(repeating: "abcdefgh".randomElement()!, count: n % 3 == 0 ? 6000 : n % 3 == 1 ? 3900 : 10)
+            expected[n] = text
+            script += #"{"jsonrpc":"2.0","id":\#(n),"method":"tools/call","params":{"name":"echo","arguments":{"text":"\#(text)"}}}"# + "\n"
+        }
+        await client.send(script)
+        await client.closeInput()
+        var texts: [Int: String] = [:]
+        for await line in client.lines {
+            let reply = try JSONValue.parse(line)
+            if let id = reply["id"]?.intValue, id > 0 { texts[id] = reply["result"]?["structuredContent"]?["text"]?.stringValue }
+        }
+        await task.value
+        #expect(texts == expected)
     }
 
     @Test func oneMebibyteArgumentRoundTrips() async throws {

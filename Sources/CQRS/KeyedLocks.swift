@@ -15,6 +15,19 @@ final class KeyedLocks: Sendable {
         return try await body()
     }
 
+    /// Runs `body` holding the lock of `id` if nobody holds it now; nil, without running it, otherwise.
+    func withLockIfFree<T>(_ id: String, _ body: () async throws -> T) async rethrows -> T? {
+        let key = ByteString(id)
+        let free = waiters.withLock { waiters -> Bool in
+            guard waiters[key] == nil else { return false }
+            waiters[key] = []
+            return true
+        }
+        guard free else { return nil }
+        defer { release(key) }
+        return try await body()
+    }
+
     private func acquire(_ key: ByteString) async {
         // An entry means "held"; its array holds those waiting, first come first served.
         let free = waiters.withLock { waiters -> Bool in

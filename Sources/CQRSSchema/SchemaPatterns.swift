@@ -84,7 +84,9 @@ struct CharacterClassPattern: Sendable, Equatable {
         guard let escaped = scalars.popFirst() else { return nil }
         if escaped == "u" {
             let digits = scalars.prefix(4)
-            guard digits.count == 4, let value = UInt32(String(String.UnicodeScalarView(digits)), radix: 16) else { return nil }
+            guard digits.count == 4, digits.allSatisfy({ $0.properties.isASCIIHexDigit }),
+                let value = UInt32(String(String.UnicodeScalarView(digits)), radix: 16)
+            else { return nil }
             scalars.removeFirst(4)
             // A surrogate half would pair with the next escape in ECMA 262: leave that to the regex.
             return (0xD800...0xDFFF).contains(value) ? nil : value

@@ -42,6 +42,8 @@ struct ValidatorTests {
         let found = try violations(#"{"pattern":"(unclosed"}"#, #""x""#)
         #expect(found.map(\.keyword) == ["pattern"])
         #expect(try violations(#"{"patternProperties":{"[":{}}}"#, #"{"a":1}"#).map(\.keyword) == ["patternProperties"])
+        // A signed `\u` escape is no escape (ECMA 262): not read as U+0041 by the character-class scan.
+        #expect(try violations(#"{"pattern":"^[\\u+041]*$"}"#, #""A""#).map(\.keyword) == ["pattern"])
     }
 
     @Test func unresolvableAndCyclicReferences() throws {

@@ -38,14 +38,16 @@ extension Projector {
     }
 
     /// Applies the log up to `position` on the caller's task while this process holds the lease;
-    /// false when the loop has to do it (standby, failing, far behind, past `deadline`).
+    /// false when the loop has to do it (standby, failing, far behind, past `deadline`), or when a
+    /// turn is running already: that one may well apply it, and waiting for it with the deadline
+    /// keeps the command's wait bounded however long a turn takes.
     func advance(_ slot: Slot, to position: Int64, before deadline: ContinuousClock.Instant) async -> Bool {
         while slot.watch.position < position {
-            guard slot.isHolding, !slot.isFailing, !slot.isCatchingUp, ContinuousClock.now < deadline else { return false }
-            let outcome = await turns.withLock(slot.runner.name) {
-                // A turn that ran while this one queued may have applied it.
-                slot.watch.position < position ? await turn(slot, claiming: false) : .applied
-            }
+            guard slot.isHolding, !slot.isFailing, !slot.isCatchingUp, ContinuousClock.now < deadline,
+                let outcome = await turns.withLockIfFree(slot.runner.name, {
+                    slot.watch.position < position ? await turn(slot, claiming: false) : .applied
+                })
+            else { return false }
             guard case .applied = outcome else { return slot.watch.position >= position }
         }
         return true
@@ -70,7 +72,9 @@ extension Projector {
                 loop.holding = checkpoint.owner == owner
                 loop.position = checkpoint.position
                 loop.renewed = ContinuousClock.now
-                slot.setHolding(loop.holding)
+                // A loop stopped meanwhile leaves the projection to others: commands must not keep
+                // renewing its lease with their turns.
+                slot.setHolding(loop.holding && !Task.isCancelled)
                 slot.watch.update(checkpoint.position, allowDecrease: true)
                 if !loop.holding {
                     // A standby that reached the store again is no longer failing (the holder

@@ -34,7 +34,10 @@ public final class Projector: Sendable {
         /// The longest pause between retries after a failure.
         public var maximumBackoff: Duration
         /// How long a command waits, after its commit, for the projections of its aggregate to apply
-        /// it (``Projector/dispatcher(for:waitingUpTo:)``), and a `minPosition` read by default.
+        /// it (``Projector/dispatcher(for:waitingUpTo:)``), and a `minPosition` read by default. A
+        /// command whose projections run in this process applies its commit itself when no batch is
+        /// running (no hand-off to the loop and back); that batch is bounded by the store's own
+        /// operation timeouts rather than by this one.
         public var consistencyTimeout: Duration
 
         /// Options with the defaults.
@@ -100,6 +103,8 @@ public final class Projector: Sendable {
     /// leases run out.
     public func stop() {
         for task in tasks.withLock({ Array($0.values) }) { task.cancel() }
+        // Commands stop taking turns (which renew the lease) on a projection nobody runs here now.
+        for slot in slots { slot.setHolding(false) }
     }
 
     /// Stops the loops for good, waits for them and hands the leases back, so that another process takes

@@ -37,6 +37,8 @@ final class WakeSignal: Sendable {
                 state.pending = false
                 return nil
             }
+            // One waiter at a time (the projection's loop): a second would orphan the first.
+            if case .parked = state.wait?.phase { preconditionFailure("WakeSignal has one waiter at a time") }
             state.nextId += 1
             state.wait = (state.nextId, .arming)
             return state.nextId

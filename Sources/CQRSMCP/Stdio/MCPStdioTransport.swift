@@ -138,10 +138,18 @@ public final class MCPStdioTransport: Service {
         thread.name = "mcp-stdio-reader"
         thread.start()
         await withGracefulShutdownHandler {
-            await inFlight.waitUntilDone()
+            await withTaskCancellationHandler {
+                await inFlight.waitUntilDone()
+            } onCancel: {
+                // Cancelled (not a graceful shutdown): stop the requests too.
+                inFlight.end()
+                session.close()
+            }
         } onGracefulShutdown: {
-            // The reader thread stays blocked in read(2); what it reads later is dropped.
+            // The reader thread stays blocked in read(2); what it reads later is dropped, answers to
+            // the server's own requests included: those fail now instead of at their timeout.
             inFlight.end()
+            session.failPendingRequests()
         }
         session.close()
         // Every reply is on stdout before run() returns.
@@ -304,18 +312,19 @@ private final class LineWriter: Sendable {
     /// Writes `bytes` after every line enqueued before, then calls `written`.
     func enqueue(_ bytes: [UInt8], written: @escaping @Sendable () -> Void) {
         let fd = self.fd
-        if isPipe, bytes.count <= Int(PIPE_BUF) {
-            let wrote = queued.withLock { queued -> Bool in
-                guard queued == 0, Self.hasRoom(fd) else { return false }
+        let small = isPipe && bytes.count <= Int(PIPE_BUF)
+        let wrote = queued.withLock { queued -> Bool in
+            if small, queued == 0, Self.hasRoom(fd) {
                 Self.write(bytes, to: fd)
                 return true
             }
-            if wrote {
-                written()
-                return
-            }
+            queued += 1
+            return false
         }
-        queued.withLock { $0 += 1 }
+        if wrote {
+            written()
+            return
+        }
         queue.async {
             Self.write(bytes, to: fd)
             self.queued.withLock { $0 -= 1 }

@@ -21,6 +21,33 @@ struct LoadResult {
         let sorted = latencies.sorted()
         return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
     }
+
+    /// One line for the profile modes.
+    var summary: String {
+        String(format: "%.0f calls/s, p50 %.3f ms, p99 %.3f ms", perSecond, percentile(0.5) * 1000, percentile(0.99) * 1000)
+    }
+}
+
+/// The bank over stdio, and over HTTP on `port`, on the memory store.
+func bankStdioCommand(_ bank: String) -> [String] { [bank, "mcp", "--store", "memory:", "--log-level", "error"] }
+func bankHTTPCommand(_ bank: String, port: Int) -> [String] {
+    [bank, "serve", "--store", "memory:", "--port", "\(port)", "--log-level", "error"]
+}
+
+/// Runs `command` (an HTTP server listening on `port`) for the time of `body`.
+func withHTTPServer<T>(_ command: [String], port: Int, _ body: () throws -> T) throws -> T {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: command[0])
+    process.arguments = Array(command.dropFirst())
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    defer {
+        process.terminate()
+        process.waitUntilExit()
+    }
+    try waitForPort(port)
+    return try body()
 }
 
 enum LoadError: Error { case io(String) }
@@ -320,8 +347,7 @@ func mcpBenchmark(bank: String, python: String, script: String, seconds: Double)
                      result.percentile(0.5) * 1000, result.percentile(0.99) * 1000))
     }
     let servers: [(String, [String], (Int) -> [String])] = [
-        ("swift-cqrs bank (memory store)", [bank, "mcp", "--store", "memory:", "--log-level", "error"],
-         { [bank, "serve", "--store", "memory:", "--port", "\($0)", "--log-level", "error"] }),
+        ("swift-cqrs bank (memory store)", bankStdioCommand(bank), { bankHTTPCommand(bank, port: $0) }),
         ("Python FastMCP 4.2.3 (dict)", [python, script, "stdio"], { [python, script, "http", "\($0)"] }),
     ]
     for (name, stdioCommand, httpCommand) in servers {
@@ -329,20 +355,10 @@ func mcpBenchmark(bank: String, python: String, script: String, seconds: Double)
             report(name, "stdio", clients, try stdioLoad(command: stdioCommand, window: clients, seconds: seconds))
         }
         let port = freePort()
-        let process = Process()
-        let command = httpCommand(port)
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        try waitForPort(port)
-        for clients in [1, 16] {
-            report(name, "HTTP", clients, try httpLoad(port: port, clients: clients, seconds: seconds))
+        try withHTTPServer(httpCommand(port), port: port) {
+            for clients in [1, 16] {
+                report(name, "HTTP", clients, try httpLoad(port: port, clients: clients, seconds: seconds))
+            }
         }
     }
 }

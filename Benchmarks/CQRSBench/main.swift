@@ -232,23 +232,14 @@ case "mcp":
 case "profile-mcp":
     // One stdio row of `mcp` against the bank alone, for perf and A/B runs: BANK_BINARY [CLIENTS] [SECONDS].
     let rest = Array(arguments.dropFirst())
-    let clients = Int(rest.dropFirst().first ?? "") ?? 1
-    let result = try stdioLoad(
-        command: [rest.first ?? ".build/release/bank", "mcp", "--store", "memory:", "--log-level", "error"],
-        window: clients, seconds: Double(rest.dropFirst(2).first ?? "") ?? 5)
-    print(String(format: "%.0f calls/s, p50 %.3f ms, p99 %.3f ms", result.perSecond, result.percentile(0.5) * 1000, result.percentile(0.99) * 1000))
+    let (bank, clients, seconds) = (rest.first ?? ".build/release/bank", Int(rest.dropFirst().first ?? "") ?? 1, Double(rest.dropFirst(2).first ?? "") ?? 5)
+    print(try stdioLoad(command: bankStdioCommand(bank), window: clients, seconds: seconds).summary)
 case "profile-mcp-http":
     // The HTTP rows of `mcp` against the bank alone: BANK_BINARY [CLIENTS] [SECONDS].
     let rest = Array(arguments.dropFirst())
+    let (bank, clients, seconds) = (rest.first ?? ".build/release/bank", Int(rest.dropFirst().first ?? "") ?? 1, Double(rest.dropFirst(2).first ?? "") ?? 5)
     let port = freePort()
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: rest.first ?? ".build/release/bank")
-    process.arguments = ["serve", "--store", "memory:", "--port", "\(port)", "--log-level", "error"]
-    try process.run()
-    defer { process.terminate() }
-    try waitForPort(port)
-    let result = try httpLoad(port: port, clients: Int(rest.dropFirst().first ?? "") ?? 1, seconds: Double(rest.dropFirst(2).first ?? "") ?? 5)
-    print(String(format: "%.0f calls/s, p50 %.3f ms, p99 %.3f ms", result.perSecond, result.percentile(0.5) * 1000, result.percentile(0.99) * 1000))
+    print(try withHTTPServer(bankHTTPCommand(bank, port: port), port: port) { try httpLoad(port: port, clients: clients, seconds: seconds) }.summary)
 case "profile-mcp-handle":
     try await mcpHandleBenchmark(calls: Int(arguments.dropFirst().first ?? "") ?? 20_000)
 case "postgres-probe":

@@ -34,7 +34,7 @@ struct SchemaPattern: Sendable {
 
 /// `^[…]q$` or `^[^…]q$`, where the class holds literal characters, `\uXXXX` escapes, escaped
 /// punctuation and ranges of those, and `q` is `*`, `+`, `{n}`, `{n,}` or `{n,m}`.
-struct CharacterClassPattern: Sendable, Equatable {
+struct CharacterClassPattern: Sendable {
     var negated: Bool
     var ranges: [ClosedRange<UInt32>]
     var minimum: Int

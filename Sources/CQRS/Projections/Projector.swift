@@ -163,10 +163,11 @@ public final class Projector: Sendable {
 
     func waitForSources(_ type: String, position: Int64, timeout: Duration) async {
         start()
+        // The other projections are woken to move their checkpoints past this commit (their status
+        // shows no lag), not waited for; those of `type` apply it below, here or in their loop.
+        for slot in slots where slot.runner.sourceType != type { slot.signal.signal() }
         logWake.bump()
-        // One after the other, within one deadline. Only the projections of `type`: the others
-        // have nothing of this commit to apply and take it in a batch at their next poll (or when
-        // a read waits for them).
+        // One after the other, within one deadline.
         let deadline = ContinuousClock.now + timeout
         for slot in slots where slot.runner.sourceType == type {
             if await advance(slot, to: position, before: deadline) { continue }

@@ -48,13 +48,15 @@ final class WakeSignal: Sendable {
         defer { DeadlineTimer.shared.cancel(timer) }
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
+                // A signal, the timer or a cancellation (`end` runs at once for a cancelled task)
+                // may have come first.
                 let ended = state.withLock { state -> Bool in
-                    if state.pending || state.wait?.id != id || Task.isCancelled {
-                        state.pending = false
+                    if case .ended = state.wait?.phase {
                         state.wait = nil
                         return true
                     }
-                    if case .ended = state.wait?.phase {
+                    if state.pending {
+                        state.pending = false
                         state.wait = nil
                         return true
                     }

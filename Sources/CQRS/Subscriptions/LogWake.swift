@@ -56,25 +56,27 @@ public final class LogWake: Sendable {
             return state.nextTicket
         }
         guard let ticket else { return }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    let now = self.state.withLock { state -> Bool in
-                        guard case .pending = state.tickets[ticket] else {
-                            state.tickets.removeValue(forKey: ticket)
-                            return true
-                        }
-                        state.tickets[ticket] = .waiting(continuation)
-                        return false
+        let timer = DeadlineTimer.shared.schedule(at: .now + timeout) { self.release(ticket) }
+        defer { DeadlineTimer.shared.cancel(timer) }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let now = state.withLock { state -> Bool in
+                    guard case .pending = state.tickets[ticket] else {
+                        state.tickets.removeValue(forKey: ticket)
+                        return true
                     }
-                    if now { continuation.resume() }
+                    state.tickets[ticket] = .waiting(continuation)
+                    return false
                 }
+                if now { continuation.resume() }
             }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
-            group.cancelAll()
-            state.withLock { $0.release(ticket) }?.resume()
-            await group.waitForAll()
+        } onCancel: {
+            release(ticket)
         }
+    }
+
+    /// Ends the wait of `ticket` (its timer ran out, or its task was cancelled).
+    private func release(_ ticket: Int) {
+        state.withLock { $0.release(ticket) }?.resume()
     }
 }

@@ -109,28 +109,34 @@ public final class MCPServer: Sendable {
 
     /// Serves a decoded message; see ``handle(_:session:user:)-([UInt8],_,_)``.
     public func handle(_ message: MCPInboundMessage, session: MCPSession?, user: String? = nil) async -> MCPReply? {
+        guard case .request(let id, let method) = message.kind else { return handleNonRequest(message, session: session) }
+        return await serveRequest(id: id, method: method, params: message.params, session: session, user: user)
+    }
+
+    /// An invalid message's reply; responses and notifications take effect at once and get none.
+    private func handleNonRequest(_ message: MCPInboundMessage, session: MCPSession?) -> MCPReply? {
         switch message.kind {
         case .invalid(let reply):
             return reply
         case .response(let id):
             if let id, let session { session.resolve(id: id, response: message.params ?? .null) }
-            return nil
         case .notification(let method):
             handleNotification(method, params: message.params, rawRequestID: message.cancelledRequestRaw, session: session)
-            return nil
-        case .request(let id, let method):
-            return await serveRequest(id: id, method: method, params: message.params, session: session, user: user)
+        case .request:
+            preconditionFailure("requests are served")
         }
+        return nil
     }
 
     /// Serves a decoded message and hands the reply (nil when nothing is sent) to `reply`. A
     /// request of a session runs on a task of its own, which calls `reply` itself: the caller does
     /// not wait, and no thread hand-off back to it lengthens the round trip (the stdio transport).
+    /// Anything else is handled before this returns, so notifications take effect in input order.
     public func handle(
         _ message: MCPInboundMessage, session: MCPSession, user: String? = nil, reply: @escaping @Sendable (MCPReply?) -> Void
     ) {
         guard case .request(let id, let method) = message.kind else {
-            Task { reply(await handle(message, session: session, user: user)) }
+            reply(handleNonRequest(message, session: session))
             return
         }
         let params = message.params

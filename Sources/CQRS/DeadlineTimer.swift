@@ -4,7 +4,8 @@ import Synchronization
 ///
 /// A command waits for its projections for microseconds but bounds the wait by seconds; a task and a
 /// timer per wait (`Task.sleep` in a task group) cost more than the wait itself. Here a wait adds an
-/// entry and removes it again, and one task sleeps until the earliest deadline.
+/// entry and removes it again, and one task sleeps until the earliest deadline. Every bounded wait
+/// of the projector and of log subscriptions (`WakeSignal`, `PositionWatch`, ``LogWake``) uses it.
 final class DeadlineTimer: Sendable {
     /// The process's timer.
     static let shared = DeadlineTimer()

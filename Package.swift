@@ -151,7 +151,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "CQRSBench",
-            dependencies: ["CQRS", "CQRSSchema", "CQRSSQLite", "CSQLite", "CQRSPostgres", "CQRSMongo", "CQRSMCP", "Bank", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CQRS", "CQRSSchema", "CQRSSQLite", "CSQLite", "CQRSPostgres", "CQRSMongo", "CQRSMCP", "Bank", .product(name: "Logging", package: "swift-log"), .product(name: "PostgresNIO", package: "postgres-nio")],
             path: "Benchmarks/CQRSBench"
         ),
 

@@ -6,6 +6,7 @@ import CQRSPostgres
 import CQRSSQLite
 import Foundation
 import Logging
+import PostgresNIO
 
 // Benchmarks of the engine and stores (run in release: `swift run -c release cqrs-bench`), plus
 // the `crash-writer` mode used by the kill -9 test.
@@ -164,6 +165,15 @@ func postgresProbe(url: String) async throws {
             for _ in 0..<3000 { try await database.client.withConnection { _ = try await $0.query("SELECT 1", logger: Logger(label: "probe")) } }
         }
         print("client.withConnection + query: \(format(3000 / leased)) queries/s")
+        let endpoint = database.endpoint
+        let connection = try await PostgresConnection.connect(
+            configuration: .init(
+                host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
+                database: endpoint.database, tls: PostgresConnection.Configuration.TLS.disable),
+            id: 1, logger: Logger(label: "probe"))
+        let direct = try await elapsed { for _ in 0..<3000 { _ = try await connection.query("SELECT 1", logger: Logger(label: "probe")) } }
+        print("one owned connection, query: \(format(3000 / direct)) queries/s")
+        try await connection.close()
         let wrapped = try await elapsed { for _ in 0..<3000 { _ = try await store.streamVersion(aggregateType: "x", id: "y") } }
         print("store.streamVersion: \(format(3000 / wrapped)) queries/s")
     }

@@ -5,13 +5,14 @@ import Synchronization
 /// A command waits for its projections for microseconds but bounds the wait by seconds; a task and a
 /// timer per wait (`Task.sleep` in a task group) cost more than the wait itself. Here a wait adds an
 /// entry and removes it again, and one task sleeps until the earliest deadline. Every bounded wait
-/// of the projector and of log subscriptions (`WakeSignal`, `PositionWatch`, ``LogWake``) uses it.
-final class DeadlineTimer: Sendable {
+/// of the projector and of log subscriptions (`WakeSignal`, `PositionWatch`, ``LogWake``) uses it,
+/// and so do the PostgreSQL store's acquire and operation timeouts.
+package final class DeadlineTimer: Sendable {
     /// The process's timer.
-    static let shared = DeadlineTimer()
+    package static let shared = DeadlineTimer()
 
     /// Identifies a scheduled action, for ``cancel(_:)``.
-    struct Token: Sendable {
+    package struct Token: Sendable {
         fileprivate let id: Int
     }
 
@@ -32,7 +33,7 @@ final class DeadlineTimer: Sendable {
     private let state = Mutex(State())
 
     /// Runs `fire` at `deadline` (at once, on the timer's task, if it has passed) unless cancelled first.
-    func schedule(at deadline: ContinuousClock.Instant, _ fire: @escaping @Sendable () -> Void) -> Token {
+    package func schedule(at deadline: ContinuousClock.Instant, _ fire: @escaping @Sendable () -> Void) -> Token {
         let (token, replaced) = state.withLock { state -> (Token, Task<Void, Never>?) in
             state.nextId += 1
             state.entries[state.nextId] = Entry(deadline: deadline, fire: fire)
@@ -49,7 +50,7 @@ final class DeadlineTimer: Sendable {
     }
 
     /// Drops the action of `token` if it has not run yet.
-    func cancel(_ token: Token) {
+    package func cancel(_ token: Token) {
         state.withLock { _ = $0.entries.removeValue(forKey: token.id) }
     }
 

@@ -1,8 +1,6 @@
 import CQRS
 import Foundation
 import Logging
-import NIOCore
-import NIOPosix
 import PostgresNIO
 import Synchronization
 
@@ -37,20 +35,20 @@ extension PostgresDatabase {
                             race.finish(.failure(error))
                         }
                     }
-                    // Timers on an event loop, not sleeping tasks: no task to create, run and cancel
-                    // per operation.
-                    let loop = MultiThreadedEventLoopGroup.singleton.any()
-                    let acquire = loop.scheduleTask(in: TimeAmount(acquireTimeout)) {
+                    // Entries of the process's one deadline timer: neither a sleeping task nor an
+                    // event-loop timer (each of those wakes another thread twice per operation).
+                    let now = ContinuousClock.now
+                    let acquire = DeadlineTimer.shared.schedule(at: now + acquireTimeout) {
                         if race.fail(AcquireTimeout(), unlessLeased: true) { work.cancel() }
                     }
                     // PostgresNIO never answers a statement written to a connection that has just
                     // closed; the caller must not wait for it forever.
-                    let operation = loop.scheduleTask(in: TimeAmount(max(operationTimeout, acquireTimeout))) {
+                    let operation = DeadlineTimer.shared.schedule(at: now + max(operationTimeout, acquireTimeout)) {
                         if race.fail(OperationTimeout(), unlessLeased: false) { work.cancel() }
                     }
                     race.onFinish {
-                        acquire.cancel()
-                        operation.cancel()
+                        DeadlineTimer.shared.cancel(acquire)
+                        DeadlineTimer.shared.cancel(operation)
                     }
                 }
             } onCancel: {

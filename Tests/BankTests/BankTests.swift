@@ -77,6 +77,26 @@ struct BankTests {
         #expect(rich.items.first?.version == 3)
     }
 
+    /// A commit wakes only the projections its aggregate type feeds; a status read catches the
+    /// others up, so that it shows no lag right after a command.
+    @Test func statusRightAfterACommandShowsNoLag() async throws {
+        let app = try BankApp(
+            store: InMemoryEventStore(), storages: .inMemory(), projectorOptions: .init(idlePoll: .seconds(3600)))
+        defer { app.projector.stop() }
+        let id = try await app.accounts.create(.open(owner: "Ada")).aggregateId
+        // Every loop has claimed its lease (they start with the first command).
+        for _ in 0..<500 {
+            if try await app.projector.status().allSatisfy(\.runsHere) { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let deposit = try await app.accounts.update(id: id, .deposit(amount: 5))
+        let status = try await app.projector.status()
+        #expect(Set(status.map(\.name)) == ["account", "movement", "account_summary", "user_right"])
+        for projection in status {
+            #expect(projection.lag == 0 && projection.checkpoint == deposit.globalPosition && !projection.stalled, "\(projection)")
+        }
+    }
+
     @Test func userRightIdsAreDeterministic() async throws {
         let engine = CommandEngine<UserRight>(store: InMemoryEventStore(), services: (), idGenerator: UserRight.idGenerator)
         let granted = try await engine.create(.grant(userId: "user_42", rightId: "right_7"))

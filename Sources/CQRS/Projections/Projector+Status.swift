@@ -43,8 +43,14 @@ public struct ProjectionProgress: Sendable, Hashable {
 }
 
 extension Projector {
-    /// The status of every projection, read from the stored checkpoints.
+    /// The status of every projection, read from the stored checkpoints. Each projection this
+    /// process runs that is behind first takes one turn (a batch of the log): a commit only wakes
+    /// the projections its aggregate type feeds, and a status read right after it shows no lag.
     public func status() async throws -> [ProjectionStatus] {
+        for slot in slots where slot.isHolding && !slot.isFailing {
+            guard try await store.logExtent(after: slot.watch.position).eventsAfter > 0 else { continue }
+            await takeTurn(slot)
+        }
         var result: [ProjectionStatus] = []
         for slot in slots {
             let checkpoint = try await slot.runner.checkpoint()

@@ -163,20 +163,25 @@ public final class Projector: Sendable {
 
     func waitForSources(_ type: String, position: Int64, timeout: Duration) async {
         start()
-        // The other projections are woken to move their checkpoints past this commit (their status
-        // shows no lag), not waited for; those of `type` apply it below, here or in their loop.
-        for slot in slots where slot.runner.sourceType != type { slot.signal.signal() }
+        // Only the projections of `type` apply the commit now, here or in their loop. The others
+        // have nothing in it to apply and move their checkpoints past it at their next poll (or
+        // when ``status()`` is read): waking their loops would cost each command a thread wake-up.
         logWake.bump()
         // One after the other, within one deadline.
         let deadline = ContinuousClock.now + timeout
         for slot in slots where slot.runner.sourceType == type {
-            if await advance(slot, to: position, before: deadline) { continue }
-            // Not for a projection that is failing or far behind (a rebuild): the command would
-            // wait the whole bound for nothing.
-            guard !slot.isFailing, !slot.isCatchingUp else { continue }
-            slot.signal.signal()
-            _ = try? await wait(slot, position: position, timeout: deadline - ContinuousClock.now, untilStill: true)
+            await catchUp(slot, to: position, before: deadline)
         }
+    }
+
+    /// Applies the log up to `position` here, or waits (until `deadline`) for the loop to do it.
+    func catchUp(_ slot: Slot, to position: Int64, before deadline: ContinuousClock.Instant) async {
+        if await advance(slot, to: position, before: deadline) { return }
+        // Not for a projection that is failing or far behind (a rebuild): the caller would wait
+        // the whole bound for nothing.
+        guard !slot.isFailing, !slot.isCatchingUp else { return }
+        slot.signal.signal()
+        _ = try? await wait(slot, position: position, timeout: deadline - ContinuousClock.now, untilStill: true)
     }
 
     /// - Parameter untilStill: stop waiting, as a standby, once the stored checkpoint has not moved

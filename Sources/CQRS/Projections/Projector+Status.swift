@@ -43,13 +43,19 @@ public struct ProjectionProgress: Sendable, Hashable {
 }
 
 extension Projector {
-    /// The status of every projection, read from the stored checkpoints. Each projection this
-    /// process runs that is behind first takes one turn (a batch of the log): a commit only wakes
-    /// the projections its aggregate type feeds, and a status read right after it shows no lag.
+    /// How long a status read lets the projections run here catch up before it reports: short,
+    /// since a projection that cannot move in that time is what the status is there to show.
+    static let statusCatchUp: Duration = .milliseconds(250)
+
+    /// The status of every projection, read from the stored checkpoints. The projections this
+    /// process runs first catch up with the log's head, for at most 250 ms (not those
+    /// failing or far behind): a commit only wakes the projections its aggregate type feeds, and a
+    /// status read right after it shows no lag.
     public func status() async throws -> [ProjectionStatus] {
-        for slot in slots where slot.isHolding && !slot.isFailing {
-            guard try await store.logExtent(after: slot.watch.position).eventsAfter > 0 else { continue }
-            await takeTurn(slot)
+        let deadline = ContinuousClock.now + Self.statusCatchUp
+        for slot in slots where slot.isHolding {
+            let head = try await store.logExtent(after: slot.watch.position).head
+            if head > slot.watch.position { await catchUp(slot, to: head, before: deadline) }
         }
         var result: [ProjectionStatus] = []
         for slot in slots {

@@ -53,12 +53,6 @@ extension Projector {
         return true
     }
 
-    /// One turn on the caller's task, after the one running (if any); it leaves claiming and
-    /// renewing the lease to the loop.
-    func takeTurn(_ slot: Slot) async {
-        _ = await turns.withLock(slot.runner.name) { await turn(slot, claiming: false) }
-    }
-
     /// One turn; the caller holds the projection's turn lock.
     /// - Parameter claiming: whether it may claim or renew the lease (a command's turn leaves that
     ///   to the loop, so that a stopped projector claims nothing).

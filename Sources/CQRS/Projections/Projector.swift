@@ -154,7 +154,7 @@ public final class Projector: Sendable {
     /// How long a standby waits for a stored checkpoint that does not move before it stops waiting.
     static let standstill: Duration = .milliseconds(500)
 
-    /// A dispatcher for an engine: it wakes the projections after each commit and waits (up to
+    /// A dispatcher for an engine: after each commit it waits (up to
     /// `timeout`, by default ``Options/consistencyTimeout``) until those fed by `A` have applied it,
     /// so that the command's caller reads its own write. A projection that is failing is not waited for.
     public func dispatcher<A: Aggregate>(for type: A.Type = A.self, waitingUpTo timeout: Duration? = nil) -> some Dispatcher<A> {
@@ -247,7 +247,7 @@ final class Slot: Sendable {
     func advanced() { state.withLock { $0.advanced = .now } }
 }
 
-/// Wakes a projector after each commit and waits for the projections of the committing aggregate.
+/// After each commit, waits for the projections of the committing aggregate to apply it.
 struct ProjectorDispatcher<A: Aggregate>: Dispatcher {
     let projector: Projector
     let timeout: Duration

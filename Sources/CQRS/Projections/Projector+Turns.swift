@@ -105,9 +105,10 @@ extension Projector {
             if batchSize < options.batchSize { loop.batchSize = min(options.batchSize, batchSize * 2) }
             loop.position = events.last!.globalPosition
             loop.renewed = ContinuousClock.now
+            // Cleared before the position is published: whoever waited for it reads no stale error.
+            if loop.failures > 0 { try await recovered(slot, &loop.failures) }
             slot.watch.update(loop.position)
             slot.advanced()
-            if loop.failures > 0 { try await recovered(slot, &loop.failures) }
             return .applied
         } catch {
             if Task.isCancelled { return .cancelled }

@@ -52,10 +52,12 @@ extension Projector {
     /// failing or far behind): a commit only wakes the projections its aggregate type feeds, and a
     /// status read right after it shows no lag.
     public func status() async throws -> [ProjectionStatus] {
-        let deadline = ContinuousClock.now + Self.statusCatchUp
-        for slot in slots where slot.isHolding {
-            let head = try await store.logExtent(after: slot.watch.position).head
-            if head > slot.watch.position { await catchUp(slot, to: head, before: deadline) }
+        let held = slots.filter(\.isHolding)
+        if let furthest = held.map(\.watch.position).max() {
+            // One read of the head for all of them (it does not depend on `after`; the count does).
+            let head = try await store.logExtent(after: furthest).head
+            let deadline = ContinuousClock.now + Self.statusCatchUp
+            for slot in held where head > slot.watch.position { await catchUp(slot, to: head, before: deadline) }
         }
         var result: [ProjectionStatus] = []
         for slot in slots {
